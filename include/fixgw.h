@@ -1,0 +1,8 @@
+/* libfixgw umbrella header: includes every public module header. */
+#ifndef FIXGW_H
+#define FIXGW_H
+
+#include "fixgw/common.h"
+#include "fixgw/codec.h"
+
+#endif

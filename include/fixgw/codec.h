@@ -1,0 +1,397 @@
+/*
+ * libfixgw codec: a zero-copy streaming FIX parser, typed field access,
+ * repeating-group iteration without a dictionary, and an allocation-free
+ * encoder.
+ *
+ * Ownership in one sentence: the host owns every byte buffer; the parser
+ * owns only its index (allocated once at init), and a parsed message is a
+ * view into the host's buffer plus that index, valid until the next
+ * fixgw_parse() call on the same parser or until the host changes the bytes.
+ *
+ * Thread-safety: a parser or encoder belongs to one thread at a time. The
+ * pure conversion functions (fixgw_to_*) are thread-safe.
+ */
+#ifndef FIXGW_CODEC_H
+#define FIXGW_CODEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fixgw/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FIXGW_SOH '\x01'
+
+/* Largest tag accepted on the wire (9 digits). */
+#define FIXGW_TAG_MAX 999999999u
+/* Tags below this are found in O(1) by fixgw_msg_find(); larger tags by a
+ * scan of the index. Covers every FIX 4.x tag and most of 5.0SP2's. */
+#define FIXGW_TAGTAB_SIZE 2048u
+
+/* ---------------------------------------------------------------- versions */
+
+typedef enum fixgw_version {
+  FIXGW_V_UNKNOWN = 0,
+  FIXGW_V_FIX40,
+  FIXGW_V_FIX41,
+  FIXGW_V_FIX42,
+  FIXGW_V_FIX43,
+  FIXGW_V_FIX44,
+  FIXGW_V_FIXT11,
+  FIXGW_V_COUNT_
+} fixgw_version;
+
+/* "FIX.4.4" etc., or NULL for FIXGW_V_UNKNOWN / out of range. */
+const char *fixgw_version_string(fixgw_version v);
+/* The version for a BeginString value, FIXGW_V_UNKNOWN if none matches. */
+fixgw_version fixgw_version_from_string(const char *s, size_t n);
+
+/* ------------------------------------------------------------ field views */
+
+/* One field of a parsed message: its tag and a view of its value inside the
+ * host's buffer (not NUL-terminated; never contains the trailing SOH). */
+typedef struct fixgw_field {
+  uint32_t tag;
+  uint32_t len;
+  const char *val;
+} fixgw_field_t;
+
+/* A length-prefixed data field pair: the value of len_tag is the exact byte
+ * count of the value of data_tag, which may contain SOH and '='. */
+typedef struct fixgw_data_pair {
+  uint32_t len_tag;
+  uint32_t data_tag;
+} fixgw_data_pair_t;
+
+/* The pairs defined by the standard FIX 4.0-5.0SP2 dictionaries (RawData,
+ * XmlData, SecureData, Signature, Encoded*), sorted by len_tag. */
+const fixgw_data_pair_t *fixgw_data_pairs_standard(size_t *count);
+
+/* ----------------------------------------------------------------- parser */
+
+/* Which byte-scanning kernel the parser and encoder use. AUTO picks the
+ * widest the CPU supports at run time; the others force one (tests run
+ * every kernel; asking for one the CPU lacks gives FIXGW_ENOTSUP). */
+typedef enum fixgw_scan_impl {
+  FIXGW_SCAN_AUTO = 0,
+  FIXGW_SCAN_SCALAR,
+  FIXGW_SCAN_SSE2,
+  FIXGW_SCAN_AVX2
+} fixgw_scan_impl;
+
+/* Name of a kernel ("scalar", "sse2", "avx2", "auto"). */
+const char *fixgw_scan_impl_name(fixgw_scan_impl impl);
+/* The kernel AUTO resolves to on this CPU. */
+fixgw_scan_impl fixgw_scan_impl_best(void);
+
+typedef struct fixgw_parser_config {
+  /* Largest whole message (header to trailer) in bytes. A BodyLength that
+   * implies more is rejected at once with FIXGW_ETOOBIG, before anyone
+   * buffers it. Default 65536; at most 1 GiB. */
+  uint32_t max_msg_size;
+  /* Most fields in one message (FIXGW_ETOOMANYFIELDS beyond). Default 1024;
+   * at most 65535. */
+  uint32_t max_fields;
+  /* Deepest repeating-group nesting fixgw_group_open() accepts. Default 8. */
+  uint32_t max_group_depth;
+  /* Bit (1u << fixgw_version) set for each accepted BeginString; 0 accepts
+   * every version in fixgw_version. */
+  uint32_t versions;
+  /* Length-prefixed data pairs; NULL means fixgw_data_pairs_standard().
+   * The array is copied at init. */
+  const fixgw_data_pair_t *data_pairs;
+  size_t n_data_pairs;
+  fixgw_scan_impl scan;
+  /* Allocator for the index (once, at init); NULL means malloc. */
+  const fixgw_allocator_t *allocator;
+} fixgw_parser_config_t;
+
+/* Fill *cfg with the defaults above. */
+void fixgw_parser_config_default(fixgw_parser_config_t *cfg);
+
+/* Counters a parser keeps; plain fields the host may read at any time from
+ * the owning thread. */
+typedef struct fixgw_parser_stats {
+  uint64_t messages;      /* complete, valid messages returned */
+  uint64_t rejected;      /* messages or garbage runs rejected */
+  uint64_t bytes_ok;      /* bytes of valid messages */
+  uint64_t bytes_skipped; /* bytes discarded by rejections */
+} fixgw_parser_stats_t;
+
+/* The parser. Embed it anywhere; members are private except `stats`. */
+typedef struct fixgw_parser {
+  fixgw_parser_stats_t stats;
+  /* private */
+  fixgw_parser_config_t cfg_;
+  fixgw_field_t *fields_;
+  uint32_t *tagtab_;
+  uint64_t *mask_;
+  fixgw_data_pair_t *pairs_;
+  uint64_t pair_bits_[FIXGW_TAGTAB_SIZE / 64];
+  uint32_t gen_;
+  uint32_t pend_len_;   /* frame length of the pending message, 0 if unknown */
+  uint32_t pend_body_;  /* offset of the first byte after 9=...SOH */
+  uint8_t pend_ver_;
+  uint8_t scan_;
+} fixgw_parser_t;
+
+/* Set up *p from *cfg (NULL: defaults), allocating the index once.
+ * Returns 0, FIXGW_EINVAL (config out of range), FIXGW_ENOMEM, or
+ * FIXGW_ENOTSUP (scan kernel not available on this CPU). */
+int fixgw_parser_init(fixgw_parser_t *p, const fixgw_parser_config_t *cfg);
+/* Free what init allocated. Safe on a zeroed or already-destroyed parser. */
+void fixgw_parser_destroy(fixgw_parser_t *p);
+/* Forget any pending partial message (call when the stream is replaced). */
+void fixgw_parser_reset(fixgw_parser_t *p);
+
+/* A parsed message: a view valid until the next fixgw_parse() on the parser
+ * that produced it. fields[] are in wire order: fields[0] is BeginString (8),
+ * fields[1] BodyLength (9), fields[2] MsgType (35), fields[nfields-1]
+ * CheckSum (10). */
+typedef struct fixgw_msg {
+  const char *buf; /* the message's first byte, inside the host's buffer */
+  uint32_t len;    /* whole message, header to the trailer's SOH */
+  uint32_t nfields;
+  const fixgw_field_t *fields;
+  fixgw_str_t msgtype;
+  fixgw_version version;
+  uint32_t body_length;
+  /* Fields whose tag (< FIXGW_TAGTAB_SIZE) already appeared earlier in the
+   * message: 0 means no repeated tag below that bound. */
+  uint32_t repeats;
+  /* private */
+  const uint32_t *tagtab_;
+  uint32_t gen_;
+  uint32_t max_group_depth_;
+} fixgw_msg_t;
+
+/* Where and why input was rejected. */
+typedef struct fixgw_parse_error {
+  int code;      /* FIXGW_E*, 0 if none */
+  size_t offset; /* offset in the input passed to fixgw_parse() */
+  uint32_t tag;  /* tag of the offending field, 0 if not known */
+} fixgw_parse_error_t;
+
+/*
+ * Parse the next message at the front of buf[0..len).
+ *
+ * Always sets *consumed: the number of bytes at the front of buf the host
+ * must drop before the next call (it may move the rest, e.g. to compact).
+ * Returns
+ *   0              a complete, valid message is in *msg; *consumed is its
+ *                  length.
+ *   FIXGW_EAGAIN   the front holds the start of a message but not all of it
+ *                  (*consumed == 0). Call again with the same bytes plus
+ *                  more; the parser remembers the frame it already read, so
+ *                  waiting costs no rescan.
+ *   other < 0      the front held bad bytes: a malformed message, or garbage
+ *                  before the next "8=FIX". *err (if not NULL) says what,
+ *                  where and on which tag; *consumed >= 1 covers the bad
+ *                  bytes up to the next possible message start, so the
+ *                  stream always progresses and nothing valid is dropped.
+ *                  Codes: FIXGW_EBEGINSTRING, EBODYLENGTH, EMSGTYPE,
+ *                  ECHECKSUM_FORMAT, ECHECKSUM, ETAG, ENOEQUALS,
+ *                  EEMPTYVALUE, ETOOBIG, ETOOMANYFIELDS, EDATALEN, ENOSOH.
+ *   FIXGW_EINVAL   p, consumed or msg is NULL (*consumed untouched).
+ * Never allocates; reads no byte outside buf[0..len).
+ */
+int fixgw_parse(fixgw_parser_t *p, const char *buf, size_t len,
+                size_t *consumed, fixgw_msg_t *msg, fixgw_parse_error_t *err);
+
+/* ------------------------------------------------------ typed conversions */
+
+/* Exact fixed-point decimal: value = mant * 10^exp. "123.450" is
+ * {123450, -3}; trailing zeros are kept. */
+typedef struct fixgw_decimal {
+  int64_t mant;
+  int32_t exp;
+} fixgw_decimal_t;
+
+typedef struct fixgw_date {
+  int32_t year;
+  uint8_t month; /* 1..12 */
+  uint8_t day;   /* 1..31, or 0 for a MonthYear without a day */
+  uint8_t week;  /* 1..5 for MonthYear "YYYYMMwN", else 0 */
+} fixgw_date_t;
+
+/* Each fixgw_to_* converts one value view (no SOH) and returns 0,
+ * FIXGW_EFORMAT (not of the type's syntax, or empty), or FIXGW_ERANGE
+ * (syntax fine, value does not fit or is not a real date/time).
+ * Locale-free, allocation-free, never reads past s[n-1]. */
+
+/* Int, SeqNum, Length, NumInGroup: "-"?digits, leading zeros allowed. */
+int fixgw_to_int(const char *s, size_t n, int64_t *out);
+int fixgw_to_uint(const char *s, size_t n, uint64_t *out);
+/* float, Qty, Price, PriceOffset, Amt, Percentage: "-"?digits["."digits];
+ * up to 18 significant digits. */
+int fixgw_to_decimal(const char *s, size_t n, fixgw_decimal_t *out);
+/* char: exactly one byte. */
+int fixgw_to_char(const char *s, size_t n, char *out);
+/* Boolean: "Y" or "N". */
+int fixgw_to_bool(const char *s, size_t n, bool *out);
+/* UTCTimestamp "YYYYMMDD-HH:MM:SS[.s{3}|.s{6}|.s{9}]" to nanoseconds since
+ * the Unix epoch (a leap second 60 is accepted and counts as 59.999...). */
+int fixgw_to_timestamp(const char *s, size_t n, int64_t *ns);
+/* UTCTimeOnly "HH:MM:SS[.s{3}|.s{6}|.s{9}]" to nanoseconds since midnight. */
+int fixgw_to_timeonly(const char *s, size_t n, int64_t *ns);
+/* UTCDateOnly and LocalMktDate: "YYYYMMDD". */
+int fixgw_to_date(const char *s, size_t n, fixgw_date_t *out);
+/* MonthYear: "YYYYMM", "YYYYMMDD" or "YYYYMMwN". */
+int fixgw_to_month_year(const char *s, size_t n, fixgw_date_t *out);
+/* Days since 1970-01-01 for a valid calendar date (proleptic Gregorian). */
+int64_t fixgw_days_from_civil(int32_t y, unsigned m, unsigned d);
+
+/* Decimal helpers. to_scaled: value * 10^scale as an integer; FIXGW_ERANGE
+ * if it does not fit or would lose digits. cmp: <0, 0, >0 by value. */
+int fixgw_decimal_to_scaled(fixgw_decimal_t d, int scale, int64_t *out);
+int fixgw_decimal_cmp(fixgw_decimal_t a, fixgw_decimal_t b);
+double fixgw_decimal_to_double(fixgw_decimal_t d); /* for display only */
+
+/* ---------------------------------------------------- message field access */
+
+/* First field with this tag in wire order, or NULL. O(1) for tags below
+ * FIXGW_TAGTAB_SIZE, a scan of the index above. */
+const fixgw_field_t *fixgw_msg_find(const fixgw_msg_t *m, uint32_t tag);
+
+/* Find + convert. Return 0, FIXGW_ENOTFOUND (tag absent), or the
+ * conversion's FIXGW_EFORMAT / FIXGW_ERANGE. */
+int fixgw_msg_get_str(const fixgw_msg_t *m, uint32_t tag, fixgw_str_t *out);
+int fixgw_msg_get_int(const fixgw_msg_t *m, uint32_t tag, int64_t *out);
+int fixgw_msg_get_uint(const fixgw_msg_t *m, uint32_t tag, uint64_t *out);
+int fixgw_msg_get_decimal(const fixgw_msg_t *m, uint32_t tag,
+                          fixgw_decimal_t *out);
+int fixgw_msg_get_char(const fixgw_msg_t *m, uint32_t tag, char *out);
+int fixgw_msg_get_bool(const fixgw_msg_t *m, uint32_t tag, bool *out);
+int fixgw_msg_get_timestamp(const fixgw_msg_t *m, uint32_t tag, int64_t *ns);
+
+/* ------------------------------------------------------- repeating groups */
+
+/* The shape of a repeating group, enough to walk it without a dictionary.
+ * tags lists every tag an entry may hold at its own level, the delimiter
+ * (the entry's first field) first; nested groups are listed by their
+ * layouts in nested[] (their count tags need not be in tags). Layouts are
+ * static data the host (or the dictionary layer) owns. */
+typedef struct fixgw_group_layout {
+  uint32_t count_tag;
+  uint32_t delim_tag;
+  const uint32_t *tags;
+  uint32_t ntags;
+  const struct fixgw_group_layout *const *nested;
+  uint32_t nnested;
+} fixgw_group_layout_t;
+
+/* A group instance inside a message: fields [first, end) of msg->fields,
+ * count entries. */
+typedef struct fixgw_group {
+  const fixgw_msg_t *msg;
+  const fixgw_group_layout_t *layout;
+  uint32_t count; /* the NumInGroup value */
+  uint32_t first; /* index of the first entry's delimiter */
+  uint32_t end;   /* one past the last field of the last entry */
+  uint32_t depth; /* 1 for a top-level group */
+  uint32_t next_; /* private: iteration cursor */
+} fixgw_group_t;
+
+/* One entry: fields [first, end) of msg->fields. */
+typedef struct fixgw_group_entry {
+  const fixgw_msg_t *msg;
+  uint32_t first;
+  uint32_t end;
+  uint32_t depth;
+} fixgw_group_entry_t;
+
+/*
+ * Find the group's count tag within fields [from, to) of m (use 0 and
+ * m->nfields for the whole message, or an entry's range for a nested
+ * group), check the whole group and set *g ready to iterate. depth is the
+ * nesting depth of the scope (0 for the message, entry.depth for an entry).
+ * Returns 0, FIXGW_ENOTFOUND (count tag absent), FIXGW_EFORMAT (count not
+ * an integer), FIXGW_EGROUPDELIM (an entry does not start with the
+ * delimiter), FIXGW_EGROUPCOUNT (entries found differ from the count),
+ * FIXGW_EGROUPDEPTH (nesting deeper than the parser's max_group_depth), or
+ * FIXGW_EINVAL. A count of 0 is valid and yields no entries.
+ */
+int fixgw_group_open(const fixgw_msg_t *m, const fixgw_group_layout_t *layout,
+                     uint32_t from, uint32_t to, uint32_t depth,
+                     fixgw_group_t *g);
+/* Next entry: 0 and *e set, or FIXGW_ENOTFOUND after the last. */
+int fixgw_group_next(fixgw_group_t *g, fixgw_group_entry_t *e);
+/* First field with this tag inside the entry's own range, or NULL. */
+const fixgw_field_t *fixgw_entry_find(const fixgw_group_entry_t *e,
+                                      uint32_t tag);
+
+/* ---------------------------------------------------------------- encoder */
+
+typedef enum fixgw_ts_precision {
+  FIXGW_TS_SECONDS = 0,
+  FIXGW_TS_MILLIS = 3,
+  FIXGW_TS_MICROS = 6,
+  FIXGW_TS_NANOS = 9
+} fixgw_ts_precision;
+
+/* Bytes the encoder keeps in front of the body for "8=...SOH9=...SOH". */
+#define FIXGW_ENC_HEADROOM 21u
+/* Bytes of the trailer "10=nnnSOH". */
+#define FIXGW_ENC_TRAILER 7u
+
+/* An encoder writes one message into a caller buffer. Errors are sticky:
+ * after the first failure every appender returns it and does nothing, and
+ * fixgw_enc_finish() reports it, so a builder may check once at the end. */
+typedef struct fixgw_encoder {
+  char *buf;
+  size_t cap;
+  size_t pos; /* end of what is written so far */
+  int err;
+  /* private */
+  const char *bs_;
+  uint8_t bs_len_;
+  uint8_t scan_;
+} fixgw_encoder_t;
+
+/*
+ * Start a message in buf[0..cap) (the encoder never writes outside it):
+ * BeginString begin_string (e.g. "FIX.4.4"), and MsgType msgtype as the
+ * first body field. begin_string must stay valid until finish.
+ * Returns 0, FIXGW_EINVAL (NULL or empty arguments, BeginString over 8
+ * bytes, msgtype with SOH), FIXGW_ENOSPC.
+ */
+int fixgw_enc_begin(fixgw_encoder_t *e, char *buf, size_t cap,
+                    const char *begin_string, const char *msgtype);
+
+/* Appenders: tag must be 1..FIXGW_TAG_MAX (else FIXGW_EINVAL).
+ * Return 0, FIXGW_ENOSPC (buffer full), FIXGW_EINVAL (empty value, SOH in
+ * a non-data value, bad tag or argument), or the sticky earlier error. */
+int fixgw_enc_str(fixgw_encoder_t *e, uint32_t tag, const char *s, size_t n);
+int fixgw_enc_cstr(fixgw_encoder_t *e, uint32_t tag, const char *s);
+int fixgw_enc_int(fixgw_encoder_t *e, uint32_t tag, int64_t v);
+int fixgw_enc_uint(fixgw_encoder_t *e, uint32_t tag, uint64_t v);
+int fixgw_enc_decimal(fixgw_encoder_t *e, uint32_t tag, fixgw_decimal_t d);
+int fixgw_enc_char(fixgw_encoder_t *e, uint32_t tag, char c);
+int fixgw_enc_bool(fixgw_encoder_t *e, uint32_t tag, bool b);
+/* ns since the epoch, years 1970..9999, written at precision prec. */
+int fixgw_enc_timestamp(fixgw_encoder_t *e, uint32_t tag, int64_t ns,
+                        fixgw_ts_precision prec);
+/* A data field with its length field first: len_tag=n SOH data_tag=bytes.
+ * The bytes may contain SOH and '='. */
+int fixgw_enc_data(fixgw_encoder_t *e, uint32_t len_tag, uint32_t data_tag,
+                   const void *data, size_t n);
+
+/*
+ * Write BodyLength and CheckSum. On success *out points at the message's
+ * first byte inside buf (at most FIXGW_ENC_HEADROOM bytes in: the header is
+ * laid right-aligned so no body byte moves) and *outlen is its length.
+ * Returns 0, FIXGW_ENOSPC, or the sticky earlier error.
+ */
+int fixgw_enc_finish(fixgw_encoder_t *e, const char **out, size_t *outlen);
+
+/* Byte sum mod 256 of buf[0..n), the FIX CheckSum of those bytes. */
+unsigned fixgw_checksum(const char *buf, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FIXGW_CODEC_H */

@@ -1,0 +1,1 @@
+fixgw_module(common SOURCES error.c alloc.c)

@@ -1,0 +1,35 @@
+/* Shared test helpers: cmocka includes, guard-page buffers, allocation
+ * counting, small file helpers. */
+#ifndef FIXGW_TEST_HARNESS_H
+#define FIXGW_TEST_HARNESS_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+/* cmocka.h needs the four includes above first. */
+#include <cmocka.h>
+
+/* A buffer whose last byte sits right before a PROT_NONE page, so any read
+ * past the end faults at once (the picohttpparser test idea). */
+typedef struct fixgw_guard {
+  char *base;  /* mapping start */
+  size_t size; /* mapping size */
+  char *data;  /* the copied bytes end exactly at the guard page */
+} fixgw_guard_t;
+
+/* Copy len bytes into a fresh guarded mapping; aborts the test on failure. */
+char *fixgw_guard_copy(fixgw_guard_t *g, const void *src, size_t len);
+void fixgw_guard_free(fixgw_guard_t *g);
+
+/* Allocation counting (tests built with ALLOC_COUNT outside sanitizer
+ * builds). fixgw_alloc_count_available() says whether counting is on. */
+int fixgw_alloc_count_available(void);
+void fixgw_alloc_count_reset(void);
+uint64_t fixgw_alloc_count_calls(void); /* malloc+calloc+realloc+free+... */
+
+/* Replace every '|' by SOH in a copy held in a static ring of buffers
+ * (tests write messages readably). Returned buffer valid for 16 calls. */
+const char *fixgw_t_soh(const char *pipe_form, size_t *len);
+
+#endif
