@@ -54,7 +54,9 @@ extern "C" {
   X(ERANGE, -71, "value out of range")                                       \
   X(EGROUPCOUNT, -72, "repeating group count does not match its entries")    \
   X(EGROUPDELIM, -73, "repeating group entry does not start with delimiter") \
-  X(EGROUPDEPTH, -74, "repeating group nesting exceeds the limit")
+  X(EGROUPDEPTH, -74, "repeating group nesting exceeds the limit")           \
+  X(EDOUBLEFREE, -100, "object returned to its pool twice")                 \
+  X(EFOREIGN, -101, "pointer does not belong to this pool")
 
 typedef enum fixgw_err {
 #define FIXGW__ERR_ENUM(name, value, text) FIXGW_##name = (value),
