@@ -320,7 +320,8 @@ int fixgw_group_open(const fixgw_msg_t *m, const fixgw_group_layout_t *layout,
                      fixgw_group_t *g);
 /* Next entry: 0 and *e set, or FIXGW_ENOTFOUND after the last. */
 int fixgw_group_next(fixgw_group_t *g, fixgw_group_entry_t *e);
-/* First field with this tag inside the entry's own range, or NULL. */
+/* First field with this tag in the entry's range [first, end), nested
+ * entries included, or NULL. */
 const fixgw_field_t *fixgw_entry_find(const fixgw_group_entry_t *e,
                                       uint32_t tag);
 
@@ -384,7 +385,9 @@ int fixgw_enc_data(fixgw_encoder_t *e, uint32_t len_tag, uint32_t data_tag,
  * Write BodyLength and CheckSum. On success *out points at the message's
  * first byte inside buf (at most FIXGW_ENC_HEADROOM bytes in: the header is
  * laid right-aligned so no body byte moves) and *outlen is its length.
- * Returns 0, FIXGW_ENOSPC, or the sticky earlier error.
+ * Returns 0, FIXGW_ENOSPC, or the sticky earlier error. After success the
+ * encoder is spent: further calls return FIXGW_ESTATE until the next
+ * fixgw_enc_begin().
  */
 int fixgw_enc_finish(fixgw_encoder_t *e, const char **out, size_t *outlen);
 

@@ -1,0 +1,134 @@
+/* Field access on a parsed message and dictionary-free group walking. */
+#include "codec_internal.h"
+
+const fixgw_field_t *fixgw_msg_find(const fixgw_msg_t *m, uint32_t tag) {
+  if (FIXGW_LIKELY(tag < FIXGW_TAGTAB_SIZE)) {
+    uint32_t e = m->tagtab_[tag];
+    return (e >> 16) == m->gen_ ? &m->fields[e & 0xFFFF] : NULL;
+  }
+  for (uint32_t i = 0; i < m->nfields; i++)
+    if (m->fields[i].tag == tag) return &m->fields[i];
+  return NULL;
+}
+
+int fixgw_msg_get_str(const fixgw_msg_t *m, uint32_t tag, fixgw_str_t *out) {
+  const fixgw_field_t *f = fixgw_msg_find(m, tag);
+  if (!f) return FIXGW_ENOTFOUND;
+  out->ptr = f->val;
+  out->len = f->len;
+  return 0;
+}
+
+/* find + convert, one definition per type. */
+#define FIXGW__GETTER(name, type, conv)                                  \
+  int fixgw_msg_get_##name(const fixgw_msg_t *m, uint32_t tag, type *out) { \
+    const fixgw_field_t *f = fixgw_msg_find(m, tag);                     \
+    if (!f) return FIXGW_ENOTFOUND;                                      \
+    return conv(f->val, f->len, out);                                    \
+  }
+FIXGW__GETTER(int, int64_t, fixgw_to_int)
+FIXGW__GETTER(uint, uint64_t, fixgw_to_uint)
+FIXGW__GETTER(decimal, fixgw_decimal_t, fixgw_to_decimal)
+FIXGW__GETTER(char, char, fixgw_to_char)
+FIXGW__GETTER(bool, bool, fixgw_to_bool)
+FIXGW__GETTER(timestamp, int64_t, fixgw_to_timestamp)
+#undef FIXGW__GETTER
+
+static int is_member(const fixgw_group_layout_t *l, uint32_t tag) {
+  for (uint32_t i = 0; i < l->ntags; i++)
+    if (l->tags[i] == tag) return 1;
+  return 0;
+}
+
+static const fixgw_group_layout_t *nested_for(const fixgw_group_layout_t *l,
+                                              uint32_t tag) {
+  for (uint32_t i = 0; i < l->nnested; i++)
+    if (l->nested[i]->count_tag == tag) return l->nested[i];
+  return NULL;
+}
+
+/* One past the last field of the entry starting at fields[i] (its
+ * delimiter), stepping over nested groups; errors from those propagate. */
+static int entry_end(const fixgw_msg_t *m, const fixgw_group_layout_t *l,
+                     uint32_t i, uint32_t to, uint32_t depth, uint32_t *end) {
+  uint32_t j = i + 1;
+  while (j < to) {
+    uint32_t t = m->fields[j].tag;
+    if (t == l->delim_tag) break;
+    const fixgw_group_layout_t *sub = nested_for(l, t);
+    if (sub) {
+      fixgw_group_t g;
+      int rc = fixgw_group_open(m, sub, j, to, depth, &g);
+      if (rc) return rc;
+      j = g.end;
+      continue;
+    }
+    if (!is_member(l, t)) break;
+    j++;
+  }
+  *end = j;
+  return 0;
+}
+
+int fixgw_group_open(const fixgw_msg_t *m, const fixgw_group_layout_t *l,
+                     uint32_t from, uint32_t to, uint32_t depth,
+                     fixgw_group_t *g) {
+  if (!m || !l || !g || to > m->nfields || from > to || l->count_tag == 0)
+    return FIXGW_EINVAL;
+  if (depth + 1 > m->max_group_depth_) return FIXGW_EGROUPDEPTH;
+  uint32_t at = to;
+  if (from == 0 && to == m->nfields) {
+    const fixgw_field_t *f = fixgw_msg_find(m, l->count_tag);
+    if (f) at = (uint32_t)(f - m->fields);
+  } else {
+    for (uint32_t i = from; i < to; i++)
+      if (m->fields[i].tag == l->count_tag) {
+        at = i;
+        break;
+      }
+  }
+  if (at == to) return FIXGW_ENOTFOUND;
+  uint64_t count;
+  int rc = fixgw_to_uint(m->fields[at].val, m->fields[at].len, &count);
+  if (rc) return FIXGW_EFORMAT;
+
+  uint32_t i = at + 1, entries = 0;
+  while (i < to && m->fields[i].tag == l->delim_tag) {
+    uint32_t e;
+    rc = entry_end(m, l, i, to, depth + 1, &e);
+    if (rc) return rc;
+    entries++;
+    i = e;
+  }
+  if (entries == 0 && count > 0) return FIXGW_EGROUPDELIM;
+  if (entries != count) return FIXGW_EGROUPCOUNT;
+  g->msg = m;
+  g->layout = l;
+  g->count = (uint32_t)count;
+  g->first = at + 1;
+  g->end = i;
+  g->depth = depth + 1;
+  g->next_ = at + 1;
+  return 0;
+}
+
+int fixgw_group_next(fixgw_group_t *g, fixgw_group_entry_t *e) {
+  if (!g || !e) return FIXGW_EINVAL;
+  if (g->next_ >= g->end) return FIXGW_ENOTFOUND;
+  uint32_t end;
+  /* The group was checked whole at open: this cannot fail now. */
+  int rc = entry_end(g->msg, g->layout, g->next_, g->end, g->depth, &end);
+  if (rc) return rc;
+  e->msg = g->msg;
+  e->first = g->next_;
+  e->end = end;
+  e->depth = g->depth;
+  g->next_ = end;
+  return 0;
+}
+
+const fixgw_field_t *fixgw_entry_find(const fixgw_group_entry_t *e, uint32_t tag) {
+  for (uint32_t i = e->first; i < e->end; i++)
+    if (e->msg->fields[i].tag == tag) return &e->msg->fields[i];
+  return NULL;
+}

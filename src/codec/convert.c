@@ -1,0 +1,282 @@
+/* Typed conversions of field values: exact, locale-free, allocation-free.
+ * Each reads s[0..n) only and classifies failures as FIXGW_EFORMAT
+ * (syntax) or FIXGW_ERANGE (the value does not fit or is no real date). */
+#include <string.h>
+
+#include "codec_internal.h"
+
+/* Accumulate up to 19 digits into *v; 0, EFORMAT (non-digit or none) or
+ * ERANGE (beyond UINT64_MAX). */
+static int digits_u64(const char *s, size_t n, uint64_t *out) {
+  if (n == 0) return FIXGW_EFORMAT;
+  uint64_t v = 0;
+  size_t i = 0;
+  /* 19 digits cannot overflow; past that, check each step. */
+  size_t safe = n < 19 ? n : 19;
+  for (; i < safe; i++) {
+    unsigned d = (unsigned)(unsigned char)s[i] - '0';
+    if (d > 9) return FIXGW_EFORMAT;
+    v = v * 10 + d;
+  }
+  for (; i < n; i++) {
+    unsigned d = (unsigned)(unsigned char)s[i] - '0';
+    if (d > 9) return FIXGW_EFORMAT;
+    if (v > (UINT64_MAX - d) / 10) {
+      /* Still report EFORMAT if a later byte is not a digit. */
+      for (i++; i < n; i++)
+        if ((unsigned)(unsigned char)s[i] - '0' > 9) return FIXGW_EFORMAT;
+      return FIXGW_ERANGE;
+    }
+    v = v * 10 + d;
+  }
+  *out = v;
+  return 0;
+}
+
+int fixgw_to_uint(const char *s, size_t n, uint64_t *out) {
+  if (!s || !out) return FIXGW_EINVAL;
+  return digits_u64(s, n, out);
+}
+
+int fixgw_to_int(const char *s, size_t n, int64_t *out) {
+  if (!s || !out) return FIXGW_EINVAL;
+  int neg = n > 0 && s[0] == '-';
+  uint64_t v;
+  int rc = digits_u64(s + neg, n - (size_t)neg, &v);
+  if (rc) return rc;
+  if (neg) {
+    if (v > (uint64_t)INT64_MAX + 1) return FIXGW_ERANGE;
+    *out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
+  } else {
+    if (v > (uint64_t)INT64_MAX) return FIXGW_ERANGE;
+    *out = (int64_t)v;
+  }
+  return 0;
+}
+
+static int decimal_parse(const char *s, size_t n, fixgw_decimal_t *out, int trim) {
+  size_t i = 0;
+  int neg = 0;
+  if (n && s[0] == '-') {
+    neg = 1;
+    i = 1;
+  }
+  if (trim) {
+    /* Trailing zeros after a point carry no value; drop them to fit. */
+    if (memchr(s + i, '.', n - i))
+      while (n > i && s[n - 1] == '0') n--;
+  }
+  uint64_t v = 0;
+  int32_t frac = 0;
+  int seen_point = 0, ndig = 0, sig = 0;
+  for (; i < n; i++) {
+    unsigned c = (unsigned char)s[i];
+    if (c == '.') {
+      if (seen_point) return FIXGW_EFORMAT;
+      seen_point = 1;
+      continue;
+    }
+    unsigned d = c - '0';
+    if (d > 9) return FIXGW_EFORMAT;
+    ndig++;
+    if (seen_point) frac++;
+    if (v == 0 && d == 0) continue; /* leading zeros are not significant */
+    if (++sig > 18) return FIXGW_ERANGE;
+    v = v * 10 + d;
+  }
+  if (ndig == 0) return FIXGW_EFORMAT;
+  out->mant = neg ? -(int64_t)v : (int64_t)v;
+  out->exp = -frac;
+  return 0;
+}
+
+int fixgw_to_decimal(const char *s, size_t n, fixgw_decimal_t *out) {
+  if (!s || !out) return FIXGW_EINVAL;
+  int rc = decimal_parse(s, n, out, 0);
+  if (rc == FIXGW_ERANGE) rc = decimal_parse(s, n, out, 1);
+  return rc;
+}
+
+int fixgw_to_char(const char *s, size_t n, char *out) {
+  if (!s || !out) return FIXGW_EINVAL;
+  if (n != 1 || s[0] == FIXGW_SOH) return FIXGW_EFORMAT;
+  *out = s[0];
+  return 0;
+}
+
+int fixgw_to_bool(const char *s, size_t n, bool *out) {
+  if (!s || !out) return FIXGW_EINVAL;
+  if (n != 1 || (s[0] != 'Y' && s[0] != 'N')) return FIXGW_EFORMAT;
+  *out = s[0] == 'Y';
+  return 0;
+}
+
+/* Fixed-width digit groups; *bad collects non-digits. */
+static inline unsigned dd(const char *s, unsigned *bad) {
+  unsigned a = (unsigned)(unsigned char)s[0] - '0', b = (unsigned)(unsigned char)s[1] - '0';
+  *bad |= (a > 9) | (b > 9);
+  return a * 10 + b;
+}
+
+static int is_leap(int32_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+static unsigned days_in_month(int32_t y, unsigned m) {
+  static const unsigned char dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && is_leap(y) ? 29 : dim[m - 1];
+}
+
+int64_t fixgw_days_from_civil(int32_t y, unsigned m, unsigned d) {
+  /* Shift the year to start in March so the leap day is last; then count
+   * whole 400-year eras (146097 days each) and days within the era. */
+  int64_t yy = (int64_t)y - (m <= 2);
+  int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
+  int64_t yoe = yy - era * 400;                                 /* [0, 399] */
+  int64_t mp = (m + 9) % 12;                                    /* March = 0 */
+  int64_t doy = (153 * mp + 2) / 5 + (int64_t)d - 1;            /* [0, 365] */
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;          /* [0, 146096] */
+  return era * 146097 + doe - 719468;                           /* 1970-03-01 shift */
+}
+
+/* "YYYYMMDD" */
+static int ymd(const char *s, fixgw_date_t *out, int need_day) {
+  unsigned bad = 0;
+  int32_t y = (int32_t)(dd(s, &bad) * 100 + dd(s + 2, &bad));
+  unsigned m = dd(s + 4, &bad);
+  unsigned d = need_day ? dd(s + 6, &bad) : 0;
+  if (bad) return FIXGW_EFORMAT;
+  if (m < 1 || m > 12) return FIXGW_ERANGE;
+  if (need_day && (d < 1 || d > days_in_month(y, m))) return FIXGW_ERANGE;
+  out->year = y;
+  out->month = (uint8_t)m;
+  out->day = (uint8_t)d;
+  out->week = 0;
+  return 0;
+}
+
+int fixgw_to_date(const char *s, size_t n, fixgw_date_t *out) {
+  if (!s || !out) return FIXGW_EINVAL;
+  if (n != 8) return FIXGW_EFORMAT;
+  return ymd(s, out, 1);
+}
+
+int fixgw_to_month_year(const char *s, size_t n, fixgw_date_t *out) {
+  if (!s || !out) return FIXGW_EINVAL;
+  if (n == 6) return ymd(s, out, 0);
+  if (n != 8) return FIXGW_EFORMAT;
+  if (s[6] == 'w') {
+    int rc = ymd(s, out, 0);
+    if (rc) return rc;
+    unsigned w = (unsigned)(unsigned char)s[7] - '0';
+    if (w > 9) return FIXGW_EFORMAT;
+    if (w < 1 || w > 5) return FIXGW_ERANGE;
+    out->week = (uint8_t)w;
+    return 0;
+  }
+  return ymd(s, out, 1);
+}
+
+/* "HH:MM:SS[.fff|.ffffff|.fffffffff]" → ns since midnight. */
+static int hms(const char *s, size_t n, int64_t *ns) {
+  if (n != 8 && n != 12 && n != 15 && n != 18) return FIXGW_EFORMAT;
+  if (s[2] != ':' || s[5] != ':') return FIXGW_EFORMAT;
+  unsigned bad = 0;
+  unsigned h = dd(s, &bad), mi = dd(s + 3, &bad), se = dd(s + 6, &bad);
+  int64_t frac = 0;
+  if (n > 8) {
+    if (s[8] != '.') return FIXGW_EFORMAT;
+    size_t k = n - 9;
+    for (size_t i = 0; i < k; i++) {
+      unsigned d = (unsigned)(unsigned char)s[9 + i] - '0';
+      bad |= d > 9;
+      frac = frac * 10 + d;
+    }
+    for (size_t i = k; i < 9; i++) frac *= 10;
+  }
+  if (bad) return FIXGW_EFORMAT;
+  if (h > 23 || mi > 59 || se > 60) return FIXGW_ERANGE;
+  if (se == 60) { /* leap second: clamp to the last representable instant */
+    se = 59;
+    frac = 999999999;
+  }
+  *ns = ((int64_t)h * 3600 + mi * 60 + se) * 1000000000LL + frac;
+  return 0;
+}
+
+int fixgw_to_timeonly(const char *s, size_t n, int64_t *ns) {
+  if (!s || !ns) return FIXGW_EINVAL;
+  return hms(s, n, ns);
+}
+
+int fixgw_to_timestamp(const char *s, size_t n, int64_t *ns) {
+  if (!s || !ns) return FIXGW_EINVAL;
+  if (n < 17 || s[8] != '-') return FIXGW_EFORMAT;
+  fixgw_date_t d;
+  int64_t t;
+  int rc = hms(s + 9, n - 9, &t);
+  int rd = ymd(s, &d, 1);
+  if (rd == FIXGW_EFORMAT || rc == FIXGW_EFORMAT) return FIXGW_EFORMAT;
+  if (rd) return rd;
+  if (rc) return rc;
+  int64_t days = fixgw_days_from_civil(d.year, d.month, d.day);
+  /* Years 0000..9999 all fit in int64 ns (±292 years of the epoch do
+   * not): refuse what would overflow. */
+  if (days > 106751 || days < -106751) return FIXGW_ERANGE;
+  *ns = days * 86400000000000LL + t;
+  return 0;
+}
+
+int fixgw_decimal_to_scaled(fixgw_decimal_t d, int scale, int64_t *out) {
+  if (!out) return FIXGW_EINVAL;
+  int64_t shift = (int64_t)d.exp + scale;
+  int64_t v = d.mant;
+  if (v == 0) {
+    *out = 0;
+    return 0;
+  }
+  if (shift >= 0) {
+    for (int64_t i = 0; i < shift; i++) {
+      if (v > INT64_MAX / 10 || v < INT64_MIN / 10) return FIXGW_ERANGE;
+      v *= 10;
+    }
+  } else {
+    for (int64_t i = 0; i < -shift; i++) {
+      if (v % 10 != 0) return FIXGW_ERANGE;
+      v /= 10;
+      if (v == 0) break;
+    }
+  }
+  *out = v;
+  return 0;
+}
+
+int fixgw_decimal_cmp(fixgw_decimal_t a, fixgw_decimal_t b) {
+  if ((a.mant < 0) != (b.mant < 0) || a.mant == 0 || b.mant == 0)
+    return (a.mant > b.mant) - (a.mant < b.mant);
+  /* Same sign, both non-zero: bring to the smaller exponent, carefully. */
+  __int128 x = a.mant, y = b.mant;
+  int32_t e = a.exp < b.exp ? a.exp : b.exp;
+  for (int32_t i = e; i < a.exp; i++) {
+    if (x > ((__int128)1 << 120) || x < -((__int128)1 << 120))
+      return a.mant > 0 ? 1 : -1; /* a's magnitude is astronomically larger */
+    x *= 10;
+  }
+  for (int32_t i = e; i < b.exp; i++) {
+    if (y > ((__int128)1 << 120) || y < -((__int128)1 << 120)) return a.mant > 0 ? -1 : 1;
+    y *= 10;
+  }
+  return (x > y) - (x < y);
+}
+
+double fixgw_decimal_to_double(fixgw_decimal_t d) {
+  double v = (double)d.mant;
+  int32_t e = d.exp;
+  while (e > 0) {
+    v *= 10;
+    e--;
+  }
+  while (e < 0) {
+    v /= 10;
+    e++;
+  }
+  return v;
+}

@@ -1,0 +1,247 @@
+/* The encoder: appends fields into a caller buffer, then lays the header
+ * right-aligned in front of the body (so no body byte moves) and writes
+ * the trailer. Errors are sticky; nothing is written past buf[cap). */
+#include <string.h>
+
+#include "codec_internal.h"
+
+static const char pairs2[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+void fixgw__put_digits(char *out, uint64_t v, unsigned d) {
+  char *p = out + d;
+  while (v >= 100) {
+    unsigned r = (unsigned)(v % 100);
+    v /= 100;
+    p -= 2;
+    memcpy(p, pairs2 + 2 * r, 2);
+  }
+  if (v >= 10) {
+    p -= 2;
+    memcpy(p, pairs2 + 2 * v, 2);
+  } else {
+    *--p = (char)('0' + v);
+  }
+  /* Zero-fill what a wider fixed width asks for (timestamps). */
+  while (p > out) *--p = '0';
+}
+
+static int fail(fixgw_encoder_t *e, int rc) {
+  if (!e->err) e->err = rc;
+  return e->err;
+}
+
+int fixgw_enc_begin(fixgw_encoder_t *e, char *buf, size_t cap,
+                    const char *begin_string, const char *msgtype) {
+  if (!e) return FIXGW_EINVAL;
+  memset(e, 0, sizeof *e);
+  if (!buf || !begin_string || !msgtype) return fail(e, FIXGW_EINVAL);
+  size_t bl = strlen(begin_string), ml = strlen(msgtype);
+  if (bl == 0 || bl > 8 || ml == 0 || memchr(begin_string, FIXGW_SOH, bl) ||
+      memchr(msgtype, FIXGW_SOH, ml))
+    return fail(e, FIXGW_EINVAL);
+  e->buf = buf;
+  e->cap = cap;
+  e->bs_ = begin_string;
+  e->bs_len_ = (uint8_t)bl;
+  e->scan_ = (uint8_t)fixgw_scan_impl_best();
+  e->pos = FIXGW_ENC_HEADROOM;
+  if (cap < FIXGW_ENC_HEADROOM + 3 + ml + 1 + FIXGW_ENC_TRAILER)
+    return fail(e, FIXGW_ENOSPC);
+  char *p = buf + e->pos;
+  memcpy(p, "35=", 3);
+  memcpy(p + 3, msgtype, ml);
+  p[3 + ml] = FIXGW_SOH;
+  e->pos += 3 + ml + 1;
+  return 0;
+}
+
+/* Reserve room for "tag=" + vlen value bytes + SOH, keeping the trailer's
+ * room free; write "tag=" and return where the value goes, or NULL. */
+static char *field_open(fixgw_encoder_t *e, uint32_t tag, size_t vlen) {
+  if (FIXGW_UNLIKELY(e->err)) return NULL;
+  if (FIXGW_UNLIKELY(tag == 0 || tag > FIXGW_TAG_MAX)) {
+    fail(e, FIXGW_EINVAL);
+    return NULL;
+  }
+  unsigned td = fixgw__digits_u64(tag);
+  size_t need = td + 1 + vlen + 1;
+  if (FIXGW_UNLIKELY(vlen > e->cap || e->cap - e->pos < need + FIXGW_ENC_TRAILER)) {
+    fail(e, FIXGW_ENOSPC);
+    return NULL;
+  }
+  char *p = e->buf + e->pos;
+  fixgw__put_digits(p, tag, td);
+  p[td] = '=';
+  e->pos += need;
+  p[need - 1] = FIXGW_SOH;
+  return p + td + 1;
+}
+
+int fixgw_enc_str(fixgw_encoder_t *e, uint32_t tag, const char *s, size_t n) {
+  if (!e) return FIXGW_EINVAL;
+  if (e->err) return e->err;
+  if (!s || n == 0 || memchr(s, FIXGW_SOH, n)) return fail(e, FIXGW_EINVAL);
+  char *v = field_open(e, tag, n);
+  if (!v) return e->err;
+  memcpy(v, s, n);
+  return 0;
+}
+
+int fixgw_enc_cstr(fixgw_encoder_t *e, uint32_t tag, const char *s) {
+  if (!e) return FIXGW_EINVAL;
+  if (!s) return fail(e, FIXGW_EINVAL);
+  return fixgw_enc_str(e, tag, s, strlen(s));
+}
+
+int fixgw_enc_uint(fixgw_encoder_t *e, uint32_t tag, uint64_t v) {
+  if (!e) return FIXGW_EINVAL;
+  unsigned d = fixgw__digits_u64(v);
+  char *p = field_open(e, tag, d);
+  if (!p) return e->err;
+  fixgw__put_digits(p, v, d);
+  return 0;
+}
+
+int fixgw_enc_int(fixgw_encoder_t *e, uint32_t tag, int64_t v) {
+  if (!e) return FIXGW_EINVAL;
+  uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+  unsigned d = fixgw__digits_u64(mag);
+  unsigned neg = v < 0;
+  char *p = field_open(e, tag, d + neg);
+  if (!p) return e->err;
+  if (neg) *p++ = '-';
+  fixgw__put_digits(p, mag, d);
+  return 0;
+}
+
+int fixgw_enc_decimal(fixgw_encoder_t *e, uint32_t tag, fixgw_decimal_t dec) {
+  if (!e) return FIXGW_EINVAL;
+  if (dec.exp > 18 || dec.exp < -18) return fail(e, FIXGW_EINVAL);
+  uint64_t mag = dec.mant < 0 ? (uint64_t)0 - (uint64_t)dec.mant : (uint64_t)dec.mant;
+  unsigned neg = dec.mant < 0;
+  unsigned d = fixgw__digits_u64(mag);
+  if (dec.exp >= 0) {
+    /* mant followed by exp zeros; integers need no point. */
+    char *p = field_open(e, tag, neg + d + (unsigned)dec.exp);
+    if (!p) return e->err;
+    if (neg) *p++ = '-';
+    fixgw__put_digits(p, mag, d);
+    memset(p + d, '0', (size_t)dec.exp);
+    return 0;
+  }
+  unsigned frac = (unsigned)-dec.exp;
+  unsigned width = d > frac ? d : frac + 1; /* at least one digit before '.' */
+  char *p = field_open(e, tag, neg + width + 1);
+  if (!p) return e->err;
+  if (neg) *p++ = '-';
+  char digits[24];
+  fixgw__put_digits(digits, mag, width); /* zero-padded on the left */
+  memcpy(p, digits, width - frac);
+  p[width - frac] = '.';
+  memcpy(p + width - frac + 1, digits + width - frac, frac);
+  return 0;
+}
+
+int fixgw_enc_char(fixgw_encoder_t *e, uint32_t tag, char c) {
+  if (!e) return FIXGW_EINVAL;
+  if (c == FIXGW_SOH || c == 0) return fail(e, FIXGW_EINVAL);
+  char *p = field_open(e, tag, 1);
+  if (!p) return e->err;
+  *p = c;
+  return 0;
+}
+
+int fixgw_enc_bool(fixgw_encoder_t *e, uint32_t tag, bool b) {
+  return fixgw_enc_char(e, tag, b ? 'Y' : 'N');
+}
+
+/* Civil date from days since 1970-01-01 (inverse of days_from_civil). */
+static void civil_from_days(int64_t z, int32_t *y, unsigned *m, unsigned *d) {
+  z += 719468;
+  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  int64_t doe = z - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int64_t mp = (5 * doy + 2) / 153;
+  *d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+  *m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+  *y = (int32_t)(yoe + era * 400 + (*m <= 2));
+}
+
+int fixgw_enc_timestamp(fixgw_encoder_t *e, uint32_t tag, int64_t ns,
+                        fixgw_ts_precision prec) {
+  if (!e) return FIXGW_EINVAL;
+  if (ns < 0 || (prec != FIXGW_TS_SECONDS && prec != FIXGW_TS_MILLIS &&
+                 prec != FIXGW_TS_MICROS && prec != FIXGW_TS_NANOS))
+    return fail(e, FIXGW_EINVAL);
+  int64_t secs = ns / 1000000000LL, sub = ns % 1000000000LL;
+  int64_t days = secs / 86400, sod = secs % 86400;
+  int32_t y;
+  unsigned mo, d;
+  civil_from_days(days, &y, &mo, &d);
+  if (y > 9999) return fail(e, FIXGW_EINVAL);
+  unsigned n = 17 + (prec ? 1 + (unsigned)prec : 0);
+  char *p = field_open(e, tag, n);
+  if (!p) return e->err;
+  fixgw__put_digits(p, (uint64_t)y, 4);
+  fixgw__put_digits(p + 4, mo, 2);
+  fixgw__put_digits(p + 6, d, 2);
+  p[8] = '-';
+  fixgw__put_digits(p + 9, (uint64_t)(sod / 3600), 2);
+  p[11] = ':';
+  fixgw__put_digits(p + 12, (uint64_t)(sod / 60 % 60), 2);
+  p[14] = ':';
+  fixgw__put_digits(p + 15, (uint64_t)(sod % 60), 2);
+  if (prec) {
+    static const int64_t div[10] = {1000000000, 100000000, 10000000, 1000000, 100000,
+                                    10000,      1000,      100,      10,      1};
+    p[17] = '.';
+    fixgw__put_digits(p + 18, (uint64_t)(sub / div[prec]), (unsigned)prec);
+  }
+  return 0;
+}
+
+int fixgw_enc_data(fixgw_encoder_t *e, uint32_t len_tag, uint32_t data_tag,
+                   const void *data, size_t n) {
+  if (!e) return FIXGW_EINVAL;
+  if (e->err) return e->err;
+  if (!data || n == 0) return fail(e, FIXGW_EINVAL);
+  int rc = fixgw_enc_uint(e, len_tag, n);
+  if (rc) return rc;
+  char *v = field_open(e, data_tag, n);
+  if (!v) return e->err;
+  memcpy(v, data, n);
+  return 0;
+}
+
+int fixgw_enc_finish(fixgw_encoder_t *e, const char **out, size_t *outlen) {
+  if (!e || !out || !outlen) return FIXGW_EINVAL;
+  if (e->err) return e->err;
+  size_t body = e->pos - FIXGW_ENC_HEADROOM;
+  unsigned bd = fixgw__digits_u64(body);
+  if (bd > 7) return fail(e, FIXGW_ENOSPC);
+  size_t hdr = 2 + e->bs_len_ + 1 + 2 + bd + 1;
+  char *start = e->buf + FIXGW_ENC_HEADROOM - hdr;
+  char *p = start;
+  memcpy(p, "8=", 2);
+  memcpy(p + 2, e->bs_, e->bs_len_);
+  p += 2 + e->bs_len_;
+  *p++ = FIXGW_SOH;
+  memcpy(p, "9=", 2);
+  fixgw__put_digits(p + 2, body, bd);
+  p[2 + bd] = FIXGW_SOH;
+  size_t len = hdr + body;
+  unsigned cs = (unsigned)(fixgw__sum((fixgw_scan_impl)e->scan_, start, len) & 0xFF);
+  char *t = e->buf + e->pos; /* field_open kept these 7 bytes free */
+  memcpy(t, "10=", 3);
+  fixgw__put_digits(t + 3, cs, 3);
+  t[6] = FIXGW_SOH;
+  e->pos += FIXGW_ENC_TRAILER;
+  e->err = FIXGW_ESTATE; /* spent: a second finish or append would corrupt it */
+  *out = start;
+  *outlen = len + FIXGW_ENC_TRAILER;
+  return 0;
+}

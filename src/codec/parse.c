@@ -1,0 +1,428 @@
+/* The streaming parser: frame, validate, index — one read of the bytes.
+ *
+ * Order of work for a message at the front of the input:
+ *   1. header: "8=" BeginString SOH "9=" BodyLength SOH. From these alone
+ *      the frame length is known, so an incomplete message is answered
+ *      with EAGAIN and the frame is remembered (no rescan on the next
+ *      call), and an oversized one is refused before anyone buffers it.
+ *   2. trailer: "10=" three digits SOH exactly where BodyLength says.
+ *   3. one kernel pass over the frame: SOH bitmask + byte sum (CheckSum).
+ *   4. fields: tags parsed digit by digit, value ends taken from the
+ *      bitmask, data fields by their length, index + tag table filled.
+ * Errors in 1-2 mean the frame cannot be trusted: the parser resumes at
+ * the next "8=FIX" after the bad start. Errors in 3-4 sit in a trusted
+ * frame: the whole frame is dropped and the next message follows it. */
+#include <string.h>
+
+#include "codec_internal.h"
+#include "internal.h"
+
+#define TRAILER_LEN 7u /* "10=nnn" SOH */
+
+static const fixgw_data_pair_t standard_pairs[] = {
+    {90, 91},       {93, 89},       {95, 96},       {212, 213},     {348, 349},
+    {350, 351},     {352, 353},     {354, 355},     {356, 357},     {358, 359},
+    {360, 361},     {362, 363},     {364, 365},     {445, 446},     {618, 619},
+    {621, 622},     {1277, 1278},   {1280, 1281},   {1282, 1283},   {1397, 1398},
+    {1401, 1402},   {1403, 1404},   {1468, 1469},   {1525, 1527},   {1578, 1579},
+    {1620, 1621},   {1664, 1665},   {1678, 1697},   {1733, 1734},   {2072, 2073},
+    {2074, 2075},   {2111, 2112},   {2179, 2180},   {2287, 2288},   {2351, 2352},
+    {2372, 2371},   {2481, 2482},   {2494, 2493},   {2522, 2521},   {2637, 2638},
+    {2651, 2652},   {2665, 2666},   {2715, 2716},   {2718, 2719},   {2721, 2722},
+    {2797, 2798},   {2802, 2801},   {2809, 2808},   {2815, 2814},   {40004, 40005},
+    {40008, 40009}, {40978, 40979}, {40980, 40981}, {40982, 40983}, {40984, 40985},
+    {40986, 40987}, {40988, 40989}, {41083, 41084}, {41101, 41102}, {41107, 41108},
+    {41256, 41257}, {41320, 41321}, {41324, 41325}, {41458, 41459}, {41476, 41477},
+    {41482, 41483}, {41653, 41654}, {41710, 41711}, {41806, 41807}, {41811, 41812},
+    {41969, 41970}, {42025, 42026}, {42171, 42172}, {42451, 42452}, {42652, 42653},
+    {42947, 42948},
+};
+
+const fixgw_data_pair_t *fixgw_data_pairs_standard(size_t *count) {
+  if (count) *count = sizeof standard_pairs / sizeof standard_pairs[0];
+  return standard_pairs;
+}
+
+static const char *const version_strings[FIXGW_V_COUNT_] = {
+    NULL, "FIX.4.0", "FIX.4.1", "FIX.4.2", "FIX.4.3", "FIX.4.4", "FIXT.1.1"};
+
+const char *fixgw_version_string(fixgw_version v) {
+  if ((unsigned)v >= FIXGW_V_COUNT_) return NULL;
+  return version_strings[v];
+}
+
+fixgw_version fixgw_version_from_string(const char *s, size_t n) {
+  for (unsigned v = 1; v < FIXGW_V_COUNT_; v++) {
+    if (strlen(version_strings[v]) == n && memcmp(version_strings[v], s, n) == 0)
+      return (fixgw_version)v;
+  }
+  return FIXGW_V_UNKNOWN;
+}
+
+void fixgw_parser_config_default(fixgw_parser_config_t *cfg) {
+  memset(cfg, 0, sizeof *cfg);
+  cfg->max_msg_size = 65536;
+  cfg->max_fields = 1024;
+  cfg->max_group_depth = 8;
+}
+
+static int pair_cmp_sorted(const fixgw_data_pair_t *a, size_t n) {
+  for (size_t i = 1; i < n; i++)
+    if (a[i - 1].len_tag >= a[i].len_tag) return 0;
+  return 1;
+}
+
+int fixgw_parser_init(fixgw_parser_t *p, const fixgw_parser_config_t *cfg) {
+  if (!p) return FIXGW_EINVAL;
+  memset(p, 0, sizeof *p);
+  if (cfg)
+    p->cfg_ = *cfg;
+  else
+    fixgw_parser_config_default(&p->cfg_);
+  fixgw_parser_config_t *c = &p->cfg_;
+  if (c->max_msg_size < 32 || c->max_msg_size > (1u << 30) || c->max_fields < 4 ||
+      c->max_fields > 65535 || c->max_group_depth == 0)
+    return FIXGW_EINVAL;
+  fixgw_scan_impl impl;
+  int rc = fixgw__scan_resolve(c->scan, &impl);
+  if (rc) return rc;
+  p->scan_ = (uint8_t)impl;
+
+  const fixgw_data_pair_t *pairs = c->data_pairs;
+  size_t npairs = c->n_data_pairs;
+  if (!pairs) pairs = fixgw_data_pairs_standard(&npairs);
+  for (size_t i = 0; i < npairs; i++)
+    if (pairs[i].len_tag == 0 || pairs[i].len_tag > FIXGW_TAG_MAX ||
+        pairs[i].data_tag == 0 || pairs[i].data_tag > FIXGW_TAG_MAX)
+      return FIXGW_EINVAL;
+
+  size_t mask_words = ((size_t)c->max_msg_size + 63) / 64 + 1;
+  p->fields_ = fixgw__alloc(c->allocator, sizeof(fixgw_field_t) * c->max_fields);
+  p->tagtab_ = fixgw__alloc(c->allocator, sizeof(uint32_t) * FIXGW_TAGTAB_SIZE);
+  p->mask_ = fixgw__alloc(c->allocator, sizeof(uint64_t) * mask_words);
+  p->pairs_ = npairs ? fixgw__alloc(c->allocator, sizeof(fixgw_data_pair_t) * npairs) : NULL;
+  if (!p->fields_ || !p->tagtab_ || !p->mask_ || (npairs && !p->pairs_)) {
+    fixgw_parser_destroy(p);
+    return FIXGW_ENOMEM;
+  }
+  if (npairs) memcpy(p->pairs_, pairs, sizeof(fixgw_data_pair_t) * npairs);
+  /* Binary search below wants them sorted; a user table may not be. */
+  if (!pair_cmp_sorted(p->pairs_, npairs)) {
+    for (size_t i = 1; i < npairs; i++) {
+      fixgw_data_pair_t k = p->pairs_[i];
+      size_t j = i;
+      while (j > 0 && p->pairs_[j - 1].len_tag > k.len_tag) {
+        p->pairs_[j] = p->pairs_[j - 1];
+        j--;
+      }
+      p->pairs_[j] = k;
+    }
+    for (size_t i = 1; i < npairs; i++)
+      if (p->pairs_[i - 1].len_tag == p->pairs_[i].len_tag) {
+        fixgw_parser_destroy(p);
+        return FIXGW_EINVAL;
+      }
+  }
+  c->data_pairs = p->pairs_;
+  c->n_data_pairs = npairs;
+  for (size_t i = 0; i < npairs; i++)
+    if (p->pairs_[i].len_tag < FIXGW_TAGTAB_SIZE)
+      p->pair_bits_[p->pairs_[i].len_tag / 64] |= 1ULL << (p->pairs_[i].len_tag % 64);
+  memset(p->tagtab_, 0, sizeof(uint32_t) * FIXGW_TAGTAB_SIZE);
+  p->gen_ = 1;
+  return 0;
+}
+
+void fixgw_parser_destroy(fixgw_parser_t *p) {
+  if (!p) return;
+  const fixgw_allocator_t *a = p->cfg_.allocator;
+  fixgw__free(a, p->fields_);
+  fixgw__free(a, p->tagtab_);
+  fixgw__free(a, p->mask_);
+  fixgw__free(a, p->pairs_);
+  p->fields_ = NULL;
+  p->tagtab_ = NULL;
+  p->mask_ = NULL;
+  p->pairs_ = NULL;
+}
+
+void fixgw_parser_reset(fixgw_parser_t *p) {
+  if (!p) return;
+  p->pend_len_ = 0;
+}
+
+/* The data tag whose length len_tag gives, or 0. */
+static uint32_t data_tag_for(const fixgw_parser_t *p, uint32_t len_tag) {
+  if (len_tag < FIXGW_TAGTAB_SIZE &&
+      !(p->pair_bits_[len_tag / 64] & (1ULL << (len_tag % 64))))
+    return 0;
+  size_t lo = 0, hi = p->cfg_.n_data_pairs;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (p->pairs_[mid].len_tag < len_tag)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo < p->cfg_.n_data_pairs && p->pairs_[lo].len_tag == len_tag)
+    return p->pairs_[lo].data_tag;
+  return 0;
+}
+
+/* Offset of the next possible message start ("8=FIX") at or after from,
+ * or, when there is none, how much may be dropped while keeping a tail
+ * that could still grow into one. Always >= from. */
+static size_t resync(const char *buf, size_t len, size_t from) {
+  static const char start[] = "8=FIX";
+  size_t i = from;
+  while (i < len) {
+    const char *q = memchr(buf + i, '8', len - i);
+    if (!q) break;
+    i = (size_t)(q - buf);
+    size_t have = len - i < 5 ? len - i : 5;
+    if (memcmp(q, start, have) == 0) return i; /* full match or a prefix at the end */
+    i++;
+  }
+  return len;
+}
+
+static int reject(fixgw_parser_t *p, int code, size_t offset, uint32_t tag,
+                  size_t drop, size_t *consumed, fixgw_parse_error_t *err) {
+  p->pend_len_ = 0;
+  p->stats.rejected++;
+  p->stats.bytes_skipped += drop;
+  *consumed = drop;
+  if (err) {
+    err->code = code;
+    err->offset = offset;
+    err->tag = tag;
+  }
+  return code;
+}
+
+/* Reject a frame that cannot be trusted: drop up to the next "8=FIX". */
+#define BAD_FRAME(code, off, tag) \
+  return reject(p, (code), (off), (tag), resync(buf, len, 1), consumed, err)
+/* Reject a trusted frame: drop exactly it. */
+#define BAD_FIELD(code, off, tag) \
+  return reject(p, (code), (off), (tag), frame, consumed, err)
+
+/* Parse "8=<BeginString>SOH9=<BodyLength>SOH" at buf. Returns 0 with the
+ * frame geometry, EAGAIN if buf is a proper prefix of a valid header, or
+ * an error with its offset and tag. */
+static int parse_header(const fixgw_parser_t *p, const char *buf, size_t len,
+                        uint32_t *frame_len, uint32_t *body, uint8_t *ver,
+                        size_t *eoff, uint32_t *etag) {
+  *eoff = 0;
+  *etag = 8;
+  /* "8=" then a known BeginString, compared as far as bytes exist. */
+  if (buf[0] != '8') {
+    *etag = 0;
+    return FIXGW_EBEGINSTRING;
+  }
+  if (len < 2) return FIXGW_EAGAIN;
+  if (buf[1] != '=') return FIXGW_EBEGINSTRING;
+  size_t i = 2;
+  const char *soh = memchr(buf + 2, FIXGW_SOH, len - 2 < 9 ? len - 2 : 9);
+  if (!soh) {
+    /* Still a prefix of some accepted BeginString? */
+    size_t have = len - 2;
+    if (have >= 9) return FIXGW_EBEGINSTRING;
+    for (unsigned v = 1; v < FIXGW_V_COUNT_; v++) {
+      const char *s = version_strings[v];
+      if (have <= strlen(s) && memcmp(buf + 2, s, have) == 0) return FIXGW_EAGAIN;
+    }
+    return FIXGW_EBEGINSTRING;
+  }
+  size_t bslen = (size_t)(soh - (buf + 2));
+  fixgw_version v = fixgw_version_from_string(buf + 2, bslen);
+  if (v == FIXGW_V_UNKNOWN ||
+      (p->cfg_.versions && !(p->cfg_.versions & (1u << v))))
+    return FIXGW_EBEGINSTRING;
+  *ver = (uint8_t)v;
+  i = 2 + bslen + 1;
+
+  *etag = 9;
+  *eoff = i;
+  if (len < i + 2) return FIXGW_EAGAIN;
+  if (buf[i] != '9' || buf[i + 1] != '=') return FIXGW_EBODYLENGTH;
+  i += 2;
+  uint64_t bl = 0;
+  size_t d0 = i;
+  for (;;) {
+    if (i >= len) return FIXGW_EAGAIN;
+    unsigned c = (unsigned char)buf[i];
+    if (c == FIXGW_SOH) break;
+    unsigned d = c - '0';
+    if (d > 9 || i - d0 >= 10 || (i == d0 && d == 0)) return FIXGW_EBODYLENGTH;
+    bl = bl * 10 + d;
+    i++;
+  }
+  if (i == d0) return FIXGW_EBODYLENGTH;
+  i++; /* SOH */
+  uint64_t fl = (uint64_t)i + bl + TRAILER_LEN;
+  if (fl > p->cfg_.max_msg_size) return FIXGW_ETOOBIG;
+  *frame_len = (uint32_t)fl;
+  *body = (uint32_t)i;
+  return 0;
+}
+
+int fixgw_parse(fixgw_parser_t *p, const char *buf, size_t len,
+                size_t *consumed, fixgw_msg_t *msg, fixgw_parse_error_t *err) {
+  if (!p || !consumed || !msg || (!buf && len)) return FIXGW_EINVAL;
+  *consumed = 0;
+  if (err) {
+    err->code = 0;
+    err->offset = 0;
+    err->tag = 0;
+  }
+  if (len == 0) return FIXGW_EAGAIN;
+
+  uint32_t frame, body;
+  uint8_t ver;
+  if (p->pend_len_) {
+    frame = p->pend_len_;
+    body = p->pend_body_;
+    ver = p->pend_ver_;
+  } else {
+    size_t eoff;
+    uint32_t etag;
+    int rc = parse_header(p, buf, len, &frame, &body, &ver, &eoff, &etag);
+    if (rc == FIXGW_EAGAIN) return rc;
+    if (rc) BAD_FRAME(rc, eoff, etag);
+  }
+  if (len < frame) {
+    p->pend_len_ = frame;
+    p->pend_body_ = body;
+    p->pend_ver_ = ver;
+    return FIXGW_EAGAIN;
+  }
+  p->pend_len_ = 0;
+
+  /* Trailer where BodyLength puts it. */
+  const uint32_t cs = frame - TRAILER_LEN; /* offset of "10=" */
+  const char *t = buf + cs;
+  unsigned d1 = (unsigned)(unsigned char)t[3] - '0', d2 = (unsigned)(unsigned char)t[4] - '0',
+           d3 = (unsigned)(unsigned char)t[5] - '0';
+  if (t[0] != '1' || t[1] != '0' || t[2] != '=' || t[6] != FIXGW_SOH || d1 > 9 ||
+      d2 > 9 || d3 > 9 || buf[cs - 1] != FIXGW_SOH)
+    BAD_FRAME(FIXGW_ECHECKSUM_FORMAT, cs, 10);
+
+  /* One pass: SOH mask + byte sum; the trailer's own bytes come off. */
+  uint64_t *mask = p->mask_;
+  uint64_t sum = fixgw__scan_get((fixgw_scan_impl)p->scan_)(buf, frame, len, mask);
+  for (unsigned k = 0; k < TRAILER_LEN; k++) sum -= (unsigned char)t[k];
+  unsigned want = d1 * 100 + d2 * 10 + d3;
+  if ((sum & 0xFF) != want) BAD_FIELD(FIXGW_ECHECKSUM, cs, 10);
+
+  /* Fields. */
+  if (++p->gen_ > 0xFFFF) {
+    memset(p->tagtab_, 0, sizeof(uint32_t) * FIXGW_TAGTAB_SIZE);
+    p->gen_ = 1;
+  }
+  const uint32_t gen = p->gen_ << 16;
+  uint32_t *tagtab = p->tagtab_;
+  fixgw_field_t *f = p->fields_;
+  const uint32_t maxf = p->cfg_.max_fields - 1; /* room kept for CheckSum */
+  uint32_t repeats = 0;
+
+  f[0].tag = 8;
+  f[0].val = buf + 2;
+  f[0].len = (uint32_t)strlen(version_strings[ver]);
+  f[1].tag = 9;
+  f[1].val = buf + 5 + f[0].len;
+  f[1].len = body - 1 - (5 + f[0].len);
+  tagtab[8] = gen | 0;
+  tagtab[9] = gen | 1;
+  uint32_t n = 2;
+  uint32_t pos = body;
+  uint32_t want_data = 0; /* data tag announced by the previous length field */
+  size_t data_len = 0;
+
+  while (pos < cs) {
+    /* Tag: 1-9 digits, no leading zero, then '='. */
+    uint32_t tag = (uint32_t)(unsigned char)buf[pos] - '0';
+    if (FIXGW_UNLIKELY(tag - 1 > 8)) BAD_FIELD(FIXGW_ETAG, pos, 0);
+    uint32_t q = pos + 1;
+    for (;;) {
+      if (FIXGW_UNLIKELY(q >= cs)) BAD_FIELD(FIXGW_ENOEQUALS, pos, tag);
+      unsigned c = (unsigned char)buf[q];
+      if (c == '=') break;
+      unsigned d = c - '0';
+      if (FIXGW_UNLIKELY(d > 9)) {
+        if (c == FIXGW_SOH) BAD_FIELD(FIXGW_ENOEQUALS, pos, tag);
+        BAD_FIELD(FIXGW_ETAG, pos, 0);
+      }
+      if (FIXGW_UNLIKELY(q - pos >= 9)) BAD_FIELD(FIXGW_ETAG, pos, 0);
+      tag = tag * 10 + d;
+      q++;
+    }
+    uint32_t v = q + 1, vend;
+    if (FIXGW_UNLIKELY(want_data != 0) && tag == want_data) {
+      /* Data field: exactly data_len bytes, SOH and '=' included. */
+      if (data_len >= (size_t)(cs - v) || buf[v + data_len] != FIXGW_SOH)
+        BAD_FIELD(FIXGW_EDATALEN, pos, tag);
+      vend = v + (uint32_t)data_len;
+    } else {
+      size_t w = v >> 6;
+      uint64_t bits = mask[w] & (~0ULL << (v & 63));
+      while (!bits) bits = mask[++w]; /* ends at the trailer's SOH at the latest */
+      vend = (uint32_t)(w << 6) + (uint32_t)__builtin_ctzll(bits);
+      if (FIXGW_UNLIKELY(vend >= cs)) BAD_FIELD(FIXGW_ENOSOH, pos, tag);
+    }
+    want_data = 0;
+    if (FIXGW_UNLIKELY(vend == v)) BAD_FIELD(FIXGW_EEMPTYVALUE, pos, tag);
+    if (FIXGW_UNLIKELY(n == 2 && tag != 35)) BAD_FIELD(FIXGW_EMSGTYPE, pos, tag);
+    if (FIXGW_UNLIKELY(n >= maxf)) BAD_FIELD(FIXGW_ETOOMANYFIELDS, pos, tag);
+    f[n].tag = tag;
+    f[n].val = buf + v;
+    f[n].len = vend - v;
+    if (FIXGW_LIKELY(tag < FIXGW_TAGTAB_SIZE)) {
+      if (FIXGW_LIKELY((tagtab[tag] & 0xFFFF0000u) != gen))
+        tagtab[tag] = gen | n;
+      else
+        repeats++;
+      /* Length fields announce a data field; the bitmap keeps it cheap. */
+      if (FIXGW_UNLIKELY(p->pair_bits_[tag / 64] & (1ULL << (tag % 64)))) {
+        uint64_t dl;
+        if (fixgw_to_uint(buf + v, vend - v, &dl) != 0 || dl > cs)
+          BAD_FIELD(FIXGW_EDATALEN, pos, tag);
+        want_data = data_tag_for(p, tag);
+        data_len = (size_t)dl;
+      }
+    } else if (p->cfg_.n_data_pairs &&
+               tag <= p->pairs_[p->cfg_.n_data_pairs - 1].len_tag &&
+               (want_data = data_tag_for(p, tag)) != 0) {
+      uint64_t dl;
+      if (fixgw_to_uint(buf + v, vend - v, &dl) != 0 || dl > cs)
+        BAD_FIELD(FIXGW_EDATALEN, pos, tag);
+      data_len = (size_t)dl;
+    }
+    n++;
+    pos = vend + 1;
+  }
+  if (n == 2) BAD_FIELD(FIXGW_EMSGTYPE, body, 35);
+
+  f[n].tag = 10;
+  f[n].val = t + 3;
+  f[n].len = 3;
+  tagtab[10] = gen | n;
+  n++;
+
+  msg->buf = buf;
+  msg->len = frame;
+  msg->nfields = n;
+  msg->fields = f;
+  msg->msgtype.ptr = f[2].val;
+  msg->msgtype.len = f[2].len;
+  msg->version = (fixgw_version)ver;
+  msg->body_length = cs - body;
+  msg->repeats = repeats;
+  msg->tagtab_ = tagtab;
+  msg->gen_ = p->gen_;
+  msg->max_group_depth_ = p->cfg_.max_group_depth;
+  p->stats.messages++;
+  p->stats.bytes_ok += frame;
+  *consumed = frame;
+  return 0;
+}
