@@ -4,5 +4,6 @@
 
 #include "fixgw/common.h"
 #include "fixgw/codec.h"
+#include "fixgw/dict.h"
 
 #endif

@@ -55,6 +55,13 @@ extern "C" {
   X(EGROUPCOUNT, -72, "repeating group count does not match its entries")    \
   X(EGROUPDELIM, -73, "repeating group entry does not start with delimiter") \
   X(EGROUPDEPTH, -74, "repeating group nesting exceeds the limit")           \
+  X(EDICT_XML, -200, "dictionary XML is not well-formed")                  \
+  X(EDICT_SCHEMA, -201, "dictionary element or attribute missing or invalid")\
+  X(EDICT_TYPE, -202, "dictionary field has an unknown type")               \
+  X(EDICT_DUP, -203, "dictionary defines a name, tag or value twice")       \
+  X(EDICT_UNDEF, -204, "dictionary refers to an undefined field or component") \
+  X(EDICT_CYCLE, -205, "dictionary component includes itself")              \
+  X(EDICT_LIMIT, -206, "dictionary exceeds a size or nesting limit")        \
   X(EDOUBLEFREE, -100, "object returned to its pool twice")                 \
   X(EFOREIGN, -101, "pointer does not belong to this pool")
 
