@@ -2,8 +2,11 @@
  * in the executable interposes them for every caller, libc included, and
  * forwards to glibc's own entry points. Built only outside sanitizer builds
  * (the sanitizer runtime must own malloc there). */
+#define _GNU_SOURCE
+#include <malloc.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "harness.h"
 
