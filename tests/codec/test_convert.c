@@ -1,0 +1,192 @@
+/* Typed conversions: every type, edges, overflow, malformed values. Each
+ * input is placed right before a guard page so a read past its end faults. */
+#include <string.h>
+
+#include "fixgw/codec.h"
+#include "harness.h"
+
+/* Run conv on s copied to a guard page. */
+#define GUARDED(call_with_p)                       \
+  do {                                             \
+    fixgw_guard_t g_;                              \
+    const char *p = fixgw_guard_copy(&g_, s, n);   \
+    rc = call_with_p;                              \
+    fixgw_guard_free(&g_);                         \
+  } while (0)
+
+static void check_int(const char *s, int want_rc, int64_t want) {
+  size_t n = strlen(s);
+  int64_t v = 0;
+  int rc;
+  GUARDED(fixgw_to_int(p, n, &v));
+  if (rc != want_rc) fail_msg("int '%s': %s", s, fixgw_err_name(rc));
+  if (!rc && v != want) fail_msg("int '%s': %lld", s, (long long)v);
+}
+
+static void test_int(void **state) {
+  (void)state;
+  check_int("0", 0, 0);
+  check_int("42", 0, 42);
+  check_int("-42", 0, -42);
+  check_int("000123", 0, 123);
+  check_int("9223372036854775807", 0, INT64_MAX);
+  check_int("-9223372036854775808", 0, INT64_MIN);
+  check_int("9223372036854775808", FIXGW_ERANGE, 0);
+  check_int("-9223372036854775809", FIXGW_ERANGE, 0);
+  check_int("18446744073709551616", FIXGW_ERANGE, 0);
+  check_int("99999999999999999999999999", FIXGW_ERANGE, 0);
+  check_int("99999999999999999999999x99", FIXGW_EFORMAT, 0);
+  check_int("", FIXGW_EFORMAT, 0);
+  check_int("-", FIXGW_EFORMAT, 0);
+  check_int("+5", FIXGW_EFORMAT, 0);
+  check_int("1 ", FIXGW_EFORMAT, 0);
+  check_int("1.0", FIXGW_EFORMAT, 0);
+  check_int("--1", FIXGW_EFORMAT, 0);
+  uint64_t u;
+  assert_int_equal(fixgw_to_uint("18446744073709551615", 20, &u), 0);
+  assert_true(u == UINT64_MAX);
+  assert_int_equal(fixgw_to_uint("18446744073709551616", 20, &u), FIXGW_ERANGE);
+  assert_int_equal(fixgw_to_uint("-1", 2, &u), FIXGW_EFORMAT);
+  assert_int_equal(fixgw_to_int(NULL, 1, NULL), FIXGW_EINVAL);
+}
+
+static void check_dec(const char *s, int want_rc, int64_t mant, int32_t exp) {
+  size_t n = strlen(s);
+  fixgw_decimal_t d = {0, 0};
+  int rc;
+  GUARDED(fixgw_to_decimal(p, n, &d));
+  if (rc != want_rc) fail_msg("decimal '%s': %s", s, fixgw_err_name(rc));
+  if (!rc && (d.mant != mant || d.exp != exp))
+    fail_msg("decimal '%s': %lld e%d", s, (long long)d.mant, d.exp);
+}
+
+static void test_decimal(void **state) {
+  (void)state;
+  check_dec("412.37", 0, 41237, -2);
+  check_dec("-0.005", 0, -5, -3);
+  check_dec("100", 0, 100, 0);
+  check_dec("123.450", 0, 123450, -3); /* trailing zeros kept */
+  check_dec("1.", 0, 1, 0);
+  check_dec(".5", 0, 5, -1);
+  check_dec("00001.25", 0, 125, -2);
+  check_dec("0", 0, 0, 0);
+  check_dec("-0.0", 0, 0, -1);
+  check_dec("999999999999999999", 0, 999999999999999999LL, 0);
+  check_dec("0.000000000000000001", 0, 1, -18);
+  check_dec("1.10000000000000000000", 0, 11, -1); /* trimmed to fit */
+  check_dec("1234567890.123456789", FIXGW_ERANGE, 0, 0);
+  check_dec("", FIXGW_EFORMAT, 0, 0);
+  check_dec(".", FIXGW_EFORMAT, 0, 0);
+  check_dec("-", FIXGW_EFORMAT, 0, 0);
+  check_dec("1.2.3", FIXGW_EFORMAT, 0, 0);
+  check_dec("1e5", FIXGW_EFORMAT, 0, 0);
+  check_dec("1,5", FIXGW_EFORMAT, 0, 0);
+  check_dec(" 1", FIXGW_EFORMAT, 0, 0);
+
+  int64_t v;
+  assert_int_equal(fixgw_decimal_to_scaled((fixgw_decimal_t){41237, -2}, 4, &v), 0);
+  assert_true(v == 4123700);
+  assert_int_equal(fixgw_decimal_to_scaled((fixgw_decimal_t){41237, -2}, 1, &v), FIXGW_ERANGE);
+  assert_int_equal(fixgw_decimal_to_scaled((fixgw_decimal_t){41230, -2}, 1, &v), 0);
+  assert_true(v == 4123);
+  assert_int_equal(fixgw_decimal_to_scaled((fixgw_decimal_t){INT64_MAX, 0}, 1, &v), FIXGW_ERANGE);
+  assert_int_equal(fixgw_decimal_to_scaled((fixgw_decimal_t){0, 5}, 1000000, &v), 0);
+  assert_true(v == 0);
+  assert_true(fixgw_decimal_cmp((fixgw_decimal_t){15, -1}, (fixgw_decimal_t){150, -2}) == 0);
+  assert_true(fixgw_decimal_cmp((fixgw_decimal_t){15, -1}, (fixgw_decimal_t){151, -2}) < 0);
+  assert_true(fixgw_decimal_cmp((fixgw_decimal_t){-15, -1}, (fixgw_decimal_t){-151, -2}) > 0);
+  assert_true(fixgw_decimal_cmp((fixgw_decimal_t){-1, 0}, (fixgw_decimal_t){0, 0}) < 0);
+  assert_true(fixgw_decimal_cmp((fixgw_decimal_t){1, 30}, (fixgw_decimal_t){INT64_MAX, 0}) > 0);
+  assert_true(fixgw_decimal_to_double((fixgw_decimal_t){41237, -2}) == 412.37);
+}
+
+static void test_char_bool(void **state) {
+  (void)state;
+  char c;
+  bool b;
+  assert_int_equal(fixgw_to_char("1", 1, &c), 0);
+  assert_int_equal(c, '1');
+  assert_int_equal(fixgw_to_char("12", 2, &c), FIXGW_EFORMAT);
+  assert_int_equal(fixgw_to_char("", 0, &c), FIXGW_EFORMAT);
+  assert_int_equal(fixgw_to_bool("Y", 1, &b), 0);
+  assert_true(b);
+  assert_int_equal(fixgw_to_bool("N", 1, &b), 0);
+  assert_false(b);
+  assert_int_equal(fixgw_to_bool("y", 1, &b), FIXGW_EFORMAT);
+  assert_int_equal(fixgw_to_bool("YN", 2, &b), FIXGW_EFORMAT);
+}
+
+static void check_ts(const char *s, int want_rc, int64_t want) {
+  size_t n = strlen(s);
+  int64_t v = 0;
+  int rc;
+  GUARDED(fixgw_to_timestamp(p, n, &v));
+  if (rc != want_rc) fail_msg("timestamp '%s': %s", s, fixgw_err_name(rc));
+  if (!rc && v != want) fail_msg("timestamp '%s': %lld", s, (long long)v);
+}
+
+static void test_timestamp(void **state) {
+  (void)state;
+  /* 2026-11-21 is day 20778 since the epoch (Python datetime agrees). */
+  const int64_t day = 20778LL * 86400 * 1000000000LL;
+  const int64_t t = (13 * 3600 + 45 * 60 + 12) * 1000000000LL;
+  check_ts("20261121-13:45:12", 0, day + t);
+  check_ts("20261121-13:45:12.123", 0, day + t + 123000000);
+  check_ts("20261121-13:45:12.123456", 0, day + t + 123456000);
+  check_ts("20261121-13:45:12.123456789", 0, day + t + 123456789);
+  check_ts("19700101-00:00:00", 0, 0);
+  check_ts("19691231-23:59:59", 0, -1000000000LL);
+  check_ts("20161231-23:59:60", 0, (17166LL * 86400 + 86399) * 1000000000LL + 999999999);
+  check_ts("20240229-00:00:00", 0, 19782LL * 86400 * 1000000000LL);
+  check_ts("20230229-00:00:00", FIXGW_ERANGE, 0);
+  check_ts("20261321-00:00:00", FIXGW_ERANGE, 0);
+  check_ts("20261100-00:00:00", FIXGW_ERANGE, 0);
+  check_ts("20261121-24:00:00", FIXGW_ERANGE, 0);
+  check_ts("20261121-23:60:00", FIXGW_ERANGE, 0);
+  check_ts("20261121-23:59:61", FIXGW_ERANGE, 0);
+  check_ts("99991231-23:59:59", FIXGW_ERANGE, 0); /* beyond int64 ns */
+  check_ts("20261121-13:45:12.1234", FIXGW_EFORMAT, 0);
+  check_ts("20261121-13:45:12.", FIXGW_EFORMAT, 0);
+  check_ts("20261121 13:45:12", FIXGW_EFORMAT, 0);
+  check_ts("20261121-13-45-12", FIXGW_EFORMAT, 0);
+  check_ts("2026112a-13:45:12", FIXGW_EFORMAT, 0);
+  check_ts("20261121-13:45", FIXGW_EFORMAT, 0);
+  check_ts("", FIXGW_EFORMAT, 0);
+  int64_t v;
+  assert_int_equal(fixgw_to_timeonly("13:45:12.5", 10, &v), FIXGW_EFORMAT);
+  assert_int_equal(fixgw_to_timeonly("13:45:12.500", 12, &v), 0);
+  assert_true(v == t + 500000000);
+  assert_true(fixgw_days_from_civil(2000, 1, 1) == 10957);
+  assert_true(fixgw_days_from_civil(1600, 3, 1) == -135080);
+}
+
+static void test_dates(void **state) {
+  (void)state;
+  fixgw_date_t d;
+  assert_int_equal(fixgw_to_date("20261121", 8, &d), 0);
+  assert_int_equal(d.year, 2026);
+  assert_int_equal(d.month, 11);
+  assert_int_equal(d.day, 21);
+  assert_int_equal(fixgw_to_date("20261131", 8, &d), FIXGW_ERANGE);
+  assert_int_equal(fixgw_to_date("2026112", 7, &d), FIXGW_EFORMAT);
+  assert_int_equal(fixgw_to_month_year("202612", 6, &d), 0);
+  assert_int_equal(d.month, 12);
+  assert_int_equal(d.day, 0);
+  assert_int_equal(fixgw_to_month_year("202612w3", 8, &d), 0);
+  assert_int_equal(d.week, 3);
+  assert_int_equal(fixgw_to_month_year("202612w6", 8, &d), FIXGW_ERANGE);
+  assert_int_equal(fixgw_to_month_year("202612wx", 8, &d), FIXGW_EFORMAT);
+  assert_int_equal(fixgw_to_month_year("20261215", 8, &d), 0);
+  assert_int_equal(d.day, 15);
+  assert_int_equal(fixgw_to_month_year("202613", 6, &d), FIXGW_ERANGE);
+  assert_int_equal(fixgw_to_month_year("2026", 4, &d), FIXGW_EFORMAT);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_int),       cmocka_unit_test(test_decimal),
+      cmocka_unit_test(test_char_bool), cmocka_unit_test(test_timestamp),
+      cmocka_unit_test(test_dates),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,209 @@
+/* Encoder: exact output per type, BodyLength and CheckSum checked against
+ * an independent framing, overflow at every capacity with a guard page,
+ * sticky errors, and the parser reading back every field. */
+#include <stdio.h>
+#include <string.h>
+
+#include "fixgw/codec.h"
+#include "fixmsg.h"
+#include "harness.h"
+
+#define TS 1763732712123456789LL /* 2025-11-21-13:45:12.123456789 */
+
+/* Build the reference message's body with every appender. */
+static int build(fixgw_encoder_t *e, char *buf, size_t cap) {
+  fixgw_enc_begin(e, buf, cap, "FIX.4.4", "8");
+  fixgw_enc_cstr(e, 49, "BROKER");
+  fixgw_enc_cstr(e, 56, "CLIENT");
+  fixgw_enc_uint(e, 34, 2077);
+  fixgw_enc_timestamp(e, 52, TS, FIXGW_TS_MICROS);
+  fixgw_enc_int(e, 5000, -42);
+  fixgw_enc_decimal(e, 44, (fixgw_decimal_t){41237, -2});
+  fixgw_enc_decimal(e, 31, (fixgw_decimal_t){-5, -3});
+  fixgw_enc_decimal(e, 38, (fixgw_decimal_t){15, 2});
+  fixgw_enc_char(e, 54, '1');
+  fixgw_enc_bool(e, 43, true);
+  fixgw_enc_timestamp(e, 60, TS, FIXGW_TS_SECONDS);
+  fixgw_enc_timestamp(e, 5001, TS, FIXGW_TS_MILLIS);
+  fixgw_enc_timestamp(e, 5002, TS, FIXGW_TS_NANOS);
+  fixgw_enc_data(e, 95, 96, "a\x01=b", 4);
+  fixgw_enc_int(e, 5003, INT64_MIN);
+  return e->err;
+}
+
+static const char want_body[] =
+    "35=8|49=BROKER|56=CLIENT|34=2077|52=20251121-13:45:12.123456|5000=-42|44=412.37|"
+    "31=-0.005|38=1500|54=1|43=Y|60=20251121-13:45:12|5001=20251121-13:45:12.123|"
+    "5002=20251121-13:45:12.123456789|95=4|96=a|=b|5003=-9223372036854775808|";
+
+static void test_exact_bytes(void **state) {
+  (void)state;
+  char buf[1024], ref[1024];
+  fixgw_encoder_t e;
+  assert_int_equal(build(&e, buf, sizeof buf), 0);
+  const char *out;
+  size_t len;
+  assert_int_equal(fixgw_enc_finish(&e, &out, &len), 0);
+  size_t rl = fixmsg(ref, sizeof ref, "FIX.4.4", want_body);
+  if (len != rl || memcmp(out, ref, rl) != 0) {
+    char a[1024];
+    for (size_t i = 0; i < len && i < sizeof a - 1; i++) a[i] = out[i] == 1 ? '|' : out[i];
+    a[len < sizeof a ? len : sizeof a - 1] = 0;
+    fail_msg("got %s", a);
+  }
+  assert_true(out >= buf && out + len <= buf + sizeof buf);
+  assert_true((size_t)(out - buf) <= FIXGW_ENC_HEADROOM);
+  /* Spent after finish. */
+  assert_int_equal(fixgw_enc_uint(&e, 34, 1), FIXGW_ESTATE);
+  assert_int_equal(fixgw_enc_finish(&e, &out, &len), FIXGW_ESTATE);
+}
+
+static void test_round_trip(void **state) {
+  (void)state;
+  char buf[1024];
+  fixgw_encoder_t e;
+  assert_int_equal(build(&e, buf, sizeof buf), 0);
+  const char *out;
+  size_t len;
+  assert_int_equal(fixgw_enc_finish(&e, &out, &len), 0);
+  fixgw_parser_t p;
+  assert_int_equal(fixgw_parser_init(&p, NULL), 0);
+  fixgw_msg_t m;
+  size_t used;
+  assert_int_equal(fixgw_parse(&p, out, len, &used, &m, NULL), 0);
+  assert_int_equal(used, len);
+  int64_t i;
+  uint64_t u;
+  fixgw_decimal_t d;
+  char c;
+  bool b;
+  assert_int_equal(fixgw_msg_get_uint(&m, 34, &u), 0);
+  assert_true(u == 2077);
+  assert_int_equal(fixgw_msg_get_int(&m, 5000, &i), 0);
+  assert_true(i == -42);
+  assert_int_equal(fixgw_msg_get_int(&m, 5003, &i), 0);
+  assert_true(i == INT64_MIN);
+  assert_int_equal(fixgw_msg_get_decimal(&m, 44, &d), 0);
+  assert_true(d.mant == 41237 && d.exp == -2);
+  assert_int_equal(fixgw_msg_get_decimal(&m, 31, &d), 0);
+  assert_true(d.mant == -5 && d.exp == -3);
+  assert_int_equal(fixgw_msg_get_decimal(&m, 38, &d), 0);
+  assert_true(fixgw_decimal_cmp(d, (fixgw_decimal_t){15, 2}) == 0);
+  assert_int_equal(fixgw_msg_get_char(&m, 54, &c), 0);
+  assert_int_equal(c, '1');
+  assert_int_equal(fixgw_msg_get_bool(&m, 43, &b), 0);
+  assert_true(b);
+  assert_int_equal(fixgw_msg_get_timestamp(&m, 5002, &i), 0);
+  assert_true(i == TS);
+  assert_int_equal(fixgw_msg_get_timestamp(&m, 52, &i), 0);
+  assert_true(i == TS / 1000 * 1000);
+  assert_int_equal(fixgw_msg_get_timestamp(&m, 5001, &i), 0);
+  assert_true(i == TS / 1000000 * 1000000);
+  const fixgw_field_t *f = fixgw_msg_find(&m, 96);
+  assert_non_null(f);
+  assert_int_equal(f->len, 4);
+  assert_memory_equal(f->val, "a\x01=b", 4);
+  fixgw_parser_destroy(&p);
+}
+
+/* At every capacity the encoder either fits or says ENOSPC, never writing
+ * outside buf[0..cap): the buffer ends at a PROT_NONE page. */
+static void test_every_capacity(void **state) {
+  (void)state;
+  char big[1024];
+  fixgw_encoder_t e;
+  build(&e, big, sizeof big);
+  const char *out;
+  size_t full;
+  assert_int_equal(fixgw_enc_finish(&e, &out, &full), 0);
+  size_t need = (size_t)(out - big) + full; /* headroom used + message */
+  for (size_t cap = 0; cap <= need + 2; cap++) {
+    fixgw_guard_t g;
+    char *d = fixgw_guard_copy(&g, big, cap);
+    int rc = build(&e, d, cap);
+    size_t len = 0;
+    if (!rc) rc = fixgw_enc_finish(&e, &out, &len);
+    if (cap >= need) {
+      assert_int_equal(rc, 0);
+      assert_int_equal(len, full);
+    } else {
+      assert_int_equal(rc, FIXGW_ENOSPC);
+    }
+    fixgw_guard_free(&g);
+  }
+}
+
+static void test_bad_arguments(void **state) {
+  (void)state;
+  char buf[256];
+  fixgw_encoder_t e;
+  assert_int_equal(fixgw_enc_begin(&e, buf, sizeof buf, "FIX.4.4", ""), FIXGW_EINVAL);
+  assert_int_equal(fixgw_enc_begin(&e, buf, sizeof buf, "FIX.4.4.4.4", "D"), FIXGW_EINVAL);
+  assert_int_equal(fixgw_enc_begin(&e, buf, sizeof buf, "FIX.4.4", "D\x01"), FIXGW_EINVAL);
+  assert_int_equal(fixgw_enc_begin(&e, NULL, 5, "FIX.4.4", "D"), FIXGW_EINVAL);
+  assert_int_equal(fixgw_enc_begin(&e, buf, 10, "FIX.4.4", "D"), FIXGW_ENOSPC);
+
+  struct {
+    int rc;
+  } cases[8];
+  int k = 0;
+  fixgw_enc_begin(&e, buf, sizeof buf, "FIX.4.4", "D");
+  cases[k++].rc = fixgw_enc_str(&e, 58, "a\x01" "b", 3);
+  fixgw_enc_begin(&e, buf, sizeof buf, "FIX.4.4", "D");
+  cases[k++].rc = fixgw_enc_str(&e, 58, "", 0);
+  fixgw_enc_begin(&e, buf, sizeof buf, "FIX.4.4", "D");
+  cases[k++].rc = fixgw_enc_uint(&e, 0, 1);
+  fixgw_enc_begin(&e, buf, sizeof buf, "FIX.4.4", "D");
+  cases[k++].rc = fixgw_enc_uint(&e, 1000000000u, 1);
+  fixgw_enc_begin(&e, buf, sizeof buf, "FIX.4.4", "D");
+  cases[k++].rc = fixgw_enc_char(&e, 54, '\x01');
+  fixgw_enc_begin(&e, buf, sizeof buf, "FIX.4.4", "D");
+  cases[k++].rc = fixgw_enc_timestamp(&e, 52, -1, FIXGW_TS_MILLIS);
+  fixgw_enc_begin(&e, buf, sizeof buf, "FIX.4.4", "D");
+  cases[k++].rc = fixgw_enc_timestamp(&e, 52, 0, (fixgw_ts_precision)4);
+  fixgw_enc_begin(&e, buf, sizeof buf, "FIX.4.4", "D");
+  cases[k++].rc = fixgw_enc_decimal(&e, 44, (fixgw_decimal_t){1, 40});
+  for (int i = 0; i < k; i++)
+    if (cases[i].rc != FIXGW_EINVAL) fail_msg("case %d: %s", i, fixgw_err_name(cases[i].rc));
+
+  /* Sticky: after one failure the rest do nothing and finish reports it. */
+  fixgw_enc_begin(&e, buf, sizeof buf, "FIX.4.4", "D");
+  fixgw_enc_cstr(&e, 49, "A");
+  size_t pos = e.pos;
+  assert_int_equal(fixgw_enc_str(&e, 58, "", 0), FIXGW_EINVAL);
+  assert_int_equal(fixgw_enc_cstr(&e, 56, "B"), FIXGW_EINVAL);
+  assert_int_equal(e.pos, pos);
+  const char *out;
+  size_t len;
+  assert_int_equal(fixgw_enc_finish(&e, &out, &len), FIXGW_EINVAL);
+}
+
+/* Independent check of the encoder's checksum over varied sizes. */
+static void test_checksum_sizes(void **state) {
+  (void)state;
+  char buf[4096], val[2048];
+  for (size_t n = 1; n < sizeof val; n += 37) {
+    for (size_t i = 0; i < n; i++) val[i] = (char)('!' + (i * 7 + n) % 90);
+    fixgw_encoder_t e;
+    fixgw_enc_begin(&e, buf, sizeof buf, "FIXT.1.1", "U7");
+    fixgw_enc_str(&e, 58, val, n);
+    const char *out;
+    size_t len;
+    assert_int_equal(fixgw_enc_finish(&e, &out, &len), 0);
+    unsigned sum = 0;
+    for (size_t i = 0; i + 7 < len; i++) sum += (unsigned char)out[i];
+    char want[8];
+    snprintf(want, sizeof want, "10=%03u", sum % 256);
+    assert_memory_equal(out + len - 7, want, 6);
+    assert_int_equal(fixgw_checksum(out, len - 7), sum % 256);
+  }
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_exact_bytes),   cmocka_unit_test(test_round_trip),
+      cmocka_unit_test(test_every_capacity), cmocka_unit_test(test_bad_arguments),
+      cmocka_unit_test(test_checksum_sizes),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,147 @@
+/* Repeating groups without a dictionary: flat, nested, empty, and each
+ * structural error. */
+#include <string.h>
+
+#include "fixgw/codec.h"
+#include "fixmsg.h"
+#include "harness.h"
+
+static const uint32_t md_tags[] = {269, 270, 271, 272, 273, 290};
+static const fixgw_group_layout_t md = {268, 269, md_tags, 6, NULL, 0};
+
+/* NoSides(552) entries hold NoPartyIDs(453) groups. */
+static const uint32_t party_tags[] = {448, 447, 452};
+static const fixgw_group_layout_t parties = {453, 448, party_tags, 3, NULL, 0};
+static const fixgw_group_layout_t *const side_nested[] = {&parties};
+static const uint32_t side_tags[] = {54, 37, 11, 1};
+static const fixgw_group_layout_t sides = {552, 54, side_tags, 4, side_nested, 1};
+
+typedef struct ctx {
+  fixgw_parser_t p;
+  fixgw_msg_t m;
+  char buf[2048];
+} ctx_t;
+
+static void load(ctx_t *c, const char *body, uint32_t max_depth) {
+  fixgw_parser_config_t cfg;
+  fixgw_parser_config_default(&cfg);
+  cfg.max_group_depth = max_depth;
+  assert_int_equal(fixgw_parser_init(&c->p, &cfg), 0);
+  size_t n = fixmsg(c->buf, sizeof c->buf, "FIX.4.4", body);
+  size_t used;
+  assert_int_equal(fixgw_parse(&c->p, c->buf, n, &used, &c->m, NULL), 0);
+}
+
+static void test_flat(void **state) {
+  (void)state;
+  ctx_t c;
+  load(&c, "35=W|55=EURUSD|268=3|269=0|270=1.1|271=10|269=1|270=1.2|271=20|290=1|"
+           "269=2|270=1.15|271=5|58=after|", 8);
+  fixgw_group_t g;
+  assert_int_equal(fixgw_group_open(&c.m, &md, 0, c.m.nfields, 0, &g), 0);
+  assert_int_equal(g.count, 3);
+  const char *px[] = {"1.1", "1.2", "1.15"};
+  fixgw_group_entry_t e;
+  int i = 0;
+  while (fixgw_group_next(&g, &e) == 0) {
+    const fixgw_field_t *f = fixgw_entry_find(&e, 270);
+    assert_non_null(f);
+    assert_int_equal(f->len, strlen(px[i]));
+    assert_memory_equal(f->val, px[i], f->len);
+    assert_int_equal(c.m.fields[e.first].tag, 269);
+    i++;
+  }
+  assert_int_equal(i, 3);
+  assert_non_null(fixgw_entry_find(&(fixgw_group_entry_t){&c.m, g.first, g.end, 1}, 290));
+  /* The field after the group is not swallowed by the last entry. */
+  assert_int_equal(c.m.fields[g.end].tag, 58);
+  fixgw_parser_destroy(&c.p);
+}
+
+static void test_nested(void **state) {
+  (void)state;
+  ctx_t c;
+  load(&c, "35=AB|552=2|54=1|37=O1|453=2|448=P1|447=D|452=1|448=P2|447=D|452=3|11=C1|"
+           "54=2|453=1|448=P3|447=D|452=1|1=ACC|60=20261121-13:45:12|", 8);
+  fixgw_group_t g;
+  assert_int_equal(fixgw_group_open(&c.m, &sides, 0, c.m.nfields, 0, &g), 0);
+  assert_int_equal(g.count, 2);
+  fixgw_group_entry_t e;
+  int parties_seen[2] = {0, 0}, side = 0;
+  while (fixgw_group_next(&g, &e) == 0) {
+    /* 11 after the nested group still belongs to side 1. */
+    if (side == 0) assert_non_null(fixgw_entry_find(&e, 11));
+    if (side == 1) assert_non_null(fixgw_entry_find(&e, 1));
+    fixgw_group_t pg;
+    assert_int_equal(fixgw_group_open(&c.m, &parties, e.first, e.end, e.depth, &pg), 0);
+    assert_int_equal(pg.depth, 2);
+    fixgw_group_entry_t pe;
+    while (fixgw_group_next(&pg, &pe) == 0) parties_seen[side]++;
+    side++;
+  }
+  assert_int_equal(side, 2);
+  assert_int_equal(parties_seen[0], 2);
+  assert_int_equal(parties_seen[1], 1);
+  assert_int_equal(c.m.fields[g.end].tag, 60);
+  fixgw_parser_destroy(&c.p);
+
+  /* Depth limit: nesting beyond max_group_depth is refused. */
+  load(&c, "35=AB|552=1|54=1|453=1|448=P1|", 1);
+  assert_int_equal(fixgw_group_open(&c.m, &sides, 0, c.m.nfields, 0, &g), FIXGW_EGROUPDEPTH);
+  fixgw_parser_destroy(&c.p);
+}
+
+static void test_errors(void **state) {
+  (void)state;
+  struct {
+    const char *body;
+    int rc;
+  } cases[] = {
+      {"35=W|268=3|269=0|270=1|269=1|270=2|", FIXGW_EGROUPCOUNT},      /* fewer */
+      {"35=W|268=1|269=0|270=1|269=1|270=2|", FIXGW_EGROUPCOUNT},      /* more */
+      {"35=W|268=2|270=1|269=0|269=1|", FIXGW_EGROUPDELIM},            /* no delimiter first */
+      {"35=W|268=x|269=0|", FIXGW_EFORMAT},                            /* count not a number */
+      {"35=W|55=X|", FIXGW_ENOTFOUND},                                 /* no group */
+      {"35=W|268=0|55=X|", 0},                                         /* empty is fine */
+      {"35=AB|552=1|54=1|453=2|448=P1|", FIXGW_EGROUPCOUNT},           /* nested count */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    ctx_t c;
+    load(&c, cases[i].body, 8);
+    fixgw_group_t g;
+    const fixgw_group_layout_t *l = strstr(cases[i].body, "552=") ? &sides : &md;
+    int rc = fixgw_group_open(&c.m, l, 0, c.m.nfields, 0, &g);
+    if (rc != cases[i].rc)
+      fail_msg("case %zu: %s, want %s", i, fixgw_err_name(rc), fixgw_err_name(cases[i].rc));
+    if (rc == 0) {
+      fixgw_group_entry_t e;
+      assert_int_equal(fixgw_group_next(&g, &e), FIXGW_ENOTFOUND);
+    }
+    fixgw_parser_destroy(&c.p);
+  }
+}
+
+/* A layout that nests itself cannot recurse forever: depth bounds it. */
+static const fixgw_group_layout_t selfish;
+static const fixgw_group_layout_t *const selfish_nested[] = {&selfish};
+static const uint32_t selfish_tags[] = {2};
+static const fixgw_group_layout_t selfish = {1, 2, selfish_tags, 1, selfish_nested, 1};
+
+static void test_cyclic_layout(void **state) {
+  (void)state;
+  ctx_t c;
+  load(&c, "35=U|1=1|2=a|1=1|2=b|1=1|2=c|1=1|2=d|1=1|2=e|", 3);
+  fixgw_group_t g;
+  assert_int_equal(fixgw_group_open(&c.m, &selfish, 0, c.m.nfields, 0, &g), FIXGW_EGROUPDEPTH);
+  fixgw_parser_destroy(&c.p);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_flat),
+      cmocka_unit_test(test_nested),
+      cmocka_unit_test(test_errors),
+      cmocka_unit_test(test_cyclic_layout),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
