@@ -5,5 +5,6 @@
 #include "fixgw/common.h"
 #include "fixgw/codec.h"
 #include "fixgw/dict.h"
+#include "fixgw/thread.h"
 
 #endif

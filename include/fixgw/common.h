@@ -63,7 +63,8 @@ extern "C" {
   X(EDICT_CYCLE, -205, "dictionary component includes itself")              \
   X(EDICT_LIMIT, -206, "dictionary exceeds a size or nesting limit")        \
   X(EDOUBLEFREE, -100, "object returned to its pool twice")                 \
-  X(EFOREIGN, -101, "pointer does not belong to this pool")
+  X(EFOREIGN, -101, "pointer does not belong to this pool")                 \
+  X(ENOCPU, -130, "no usable CPU: absent, offline or not allowed")
 
 typedef enum fixgw_err {
 #define FIXGW__ERR_ENUM(name, value, text) FIXGW_##name = (value),
