@@ -6,5 +6,6 @@
 #include "fixgw/codec.h"
 #include "fixgw/dict.h"
 #include "fixgw/thread.h"
+#include "fixgw/metrics.h"
 
 #endif

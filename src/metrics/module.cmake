@@ -1,0 +1,1 @@
+fixgw_module(metrics SOURCES hist.c export.c clock.c DEPS common)
