@@ -5,6 +5,7 @@
 #include "fixgw/common.h"
 #include "fixgw/codec.h"
 #include "fixgw/dict.h"
+#include "fixgw/pool.h"
 #include "fixgw/thread.h"
 #include "fixgw/metrics.h"
 
