@@ -6,6 +6,7 @@
 #include "fixgw/codec.h"
 #include "fixgw/dict.h"
 #include "fixgw/pool.h"
+#include "fixgw/ring.h"
 #include "fixgw/thread.h"
 #include "fixgw/metrics.h"
 
