@@ -31,10 +31,14 @@ void fixgw_guard_free(fixgw_guard_t *g) {
   g->data = NULL;
 }
 
+/* Fallbacks for tests built without the interposer. Weak, because this
+ * file is compiled once into fixgw_testlib without FIXGW_TEST_ALLOC_COUNT:
+ * a test with ALLOC_COUNT that also uses the guard helpers pulls this
+ * object in, and the interposer's strong definitions must win. */
 #ifndef FIXGW_TEST_ALLOC_COUNT
-int fixgw_alloc_count_available(void) { return 0; }
-void fixgw_alloc_count_reset(void) {}
-uint64_t fixgw_alloc_count_calls(void) { return 0; }
+__attribute__((weak)) int fixgw_alloc_count_available(void) { return 0; }
+__attribute__((weak)) void fixgw_alloc_count_reset(void) {}
+__attribute__((weak)) uint64_t fixgw_alloc_count_calls(void) { return 0; }
 #endif
 
 const char *fixgw_t_soh(const char *pipe_form, size_t *len) {
