@@ -4,6 +4,7 @@
 
 #include "fixgw/common.h"
 #include "fixgw/codec.h"
+#include "fixgw/gen.h"
 #include "fixgw/dict.h"
 #include "fixgw/pool.h"
 #include "fixgw/ring.h"
