@@ -120,8 +120,12 @@ fixgw_value_class fixgw_field_type_class(fixgw_field_type t);
 #define FIXGW_DICT_MAX_MSGS 32000u
 #define FIXGW_DICT_MAX_VALUES_PER_FIELD 65000u
 #define FIXGW_DICT_MAX_MSGTYPE_LEN 32u
-/* XML element nesting (components and groups included). */
+/* XML element nesting, and component/group nesting after expansion. */
 #define FIXGW_DICT_MAX_DEPTH 64u
+/* Fields visited while expanding components, whole dictionary (FIX50SP2
+ * needs ~47k): stops a component included twice by one included twice...
+ * long before 2^n. */
+#define FIXGW_DICT_MAX_EXPANSION (1u << 20)
 /* Tags below this bound (and below max tag + 1) map to a field index by
  * one array load; larger tags by binary search over fields[]. */
 #define FIXGW_DICT_DIRECT_TAGS 4096u
@@ -188,10 +192,11 @@ typedef struct fixgw_dict_msg {
 
 /*
  * One dictionary. All members are read-only; index with the counts given.
- * layouts[] runs parallel to scopes[]: layouts[s] lists scope s's member
- * tags in order (for a group the delimiter first) and its nested groups'
- * layouts, ready for fixgw_group_open() (count_tag and delim_tag are 0 for
- * header, trailer and bodies).
+ * layouts[] runs parallel to scopes[]. For a group scope, layouts[s] is
+ * ready for fixgw_group_open(): its member tags in order (the delimiter
+ * first) and its nested groups' layouts. For header, trailer and bodies
+ * only nested[] is filled (the scope's top-level groups, in order); their
+ * tags are not repeated there (tags NULL, ntags, count_tag, delim_tag 0).
  */
 typedef struct fixgw_dict {
   uint8_t major, minor, servicepack;
@@ -271,8 +276,9 @@ static inline uint32_t fixgw_dict_slot_hash(uint32_t f, uint32_t bits) {
 }
 
 /* Position (0-based, within the scope) of the member whose field index is
- * field, or -1 if the scope does not hold that field. O(1): tables are at
- * most half full. */
+ * field, or -1 if the scope does not hold that field. O(1): a table has
+ * 2^slot_bits >= 1.5 * nmembers entries (slot_bits >= 1), filled by linear
+ * probing in member order. */
 static inline int32_t fixgw_dict_scope_find(const fixgw_dict_t *d,
                                             const fixgw_dict_scope_t *s,
                                             uint32_t field) {
@@ -379,8 +385,12 @@ int fixgw_dict_error_format(const fixgw_dict_error_t *e, char *buf, size_t n);
  *
  * The XML reader is expat: the files come from venues and users, so
  * well-formedness, entities, encodings and entity-expansion attacks are
- * handled by a parser hardened for exactly that, not by ours. Everything
- * (expat included) allocates through `allocator` (NULL: malloc).
+ * handled by a parser hardened for exactly that, not by ours, and the
+ * generator (Python's pyexpat) reads the same document the same way, with
+ * the same line numbers. Everything (expat included) allocates through
+ * `allocator` (NULL: malloc); expat's memory hooks take no user pointer,
+ * so the allocator is reached through a thread-local set for the call.
+ * Start-up only: it allocates freely and is not meant for a hot path.
  *
  * Returns 0 and sets *out, or a negative code with *err filled (err may be
  * NULL) and *out untouched:
