@@ -28,9 +28,24 @@
 #ifndef FIXGW_RING_H
 #define FIXGW_RING_H
 
+#include <ck_cc.h>
+#include <ck_md.h>
 #include <ck_pr.h>
-#include <ck_ring.h>
+#include <ck_stdbool.h>
+#include <ck_string.h>
 #include <stdint.h>
+#if defined(__cplusplus) && !defined(__clang__)
+/* ck_ring.h 0.7.1 returns `false` from a void * function, which g++ rejects
+ * as C++; a null pointer is what it means. Only ck_ring.h sees this, its
+ * own includes are already in. */
+#pragma push_macro("false")
+#undef false
+#define false 0
+#include <ck_ring.h>
+#pragma pop_macro("false")
+#else
+#include <ck_ring.h>
+#endif
 
 #include "fixgw/common.h"
 
