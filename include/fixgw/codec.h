@@ -94,7 +94,7 @@ typedef struct fixgw_parser_config {
    * buffers it. Default 65536; at most 1 GiB. */
   uint32_t max_msg_size;
   /* Most fields in one message (FIXGW_ETOOMANYFIELDS beyond). Default 1024;
-   * at most 65535. */
+   * at most 32767. */
   uint32_t max_fields;
   /* Deepest repeating-group nesting fixgw_group_open() accepts. Default 8. */
   uint32_t max_group_depth;

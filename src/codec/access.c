@@ -4,7 +4,7 @@
 const fixgw_field_t *fixgw_msg_find(const fixgw_msg_t *m, uint32_t tag) {
   if (FIXGW_LIKELY(tag < FIXGW_TAGTAB_SIZE)) {
     uint32_t e = m->tagtab_[tag];
-    return (e >> 16) == m->gen_ ? &m->fields[e & 0xFFFF] : NULL;
+    return (e >> 16) == m->gen_ ? &m->fields[e & 0x7FFF] : NULL;
   }
   for (uint32_t i = 0; i < m->nfields; i++)
     if (m->fields[i].tag == tag) return &m->fields[i];

@@ -7,7 +7,7 @@
 
 /* Accumulate up to 19 digits into *v; 0, EFORMAT (non-digit or none) or
  * ERANGE (beyond UINT64_MAX). */
-static int digits_u64(const char *s, size_t n, uint64_t *out) {
+static inline int digits_u64(const char *s, size_t n, uint64_t *out) {
   if (n == 0) return FIXGW_EFORMAT;
   uint64_t v = 0;
   size_t i = 0;
@@ -54,7 +54,7 @@ int fixgw_to_int(const char *s, size_t n, int64_t *out) {
   return 0;
 }
 
-static int decimal_parse(const char *s, size_t n, fixgw_decimal_t *out, int trim) {
+static int decimal_parse_slow(const char *s, size_t n, fixgw_decimal_t *out, int trim) {
   size_t i = 0;
   int neg = 0;
   if (n && s[0] == '-') {
@@ -92,8 +92,29 @@ static int decimal_parse(const char *s, size_t n, fixgw_decimal_t *out, int trim
 
 int fixgw_to_decimal(const char *s, size_t n, fixgw_decimal_t *out) {
   if (!s || !out) return FIXGW_EINVAL;
-  int rc = decimal_parse(s, n, out, 0);
-  if (rc == FIXGW_ERANGE) rc = decimal_parse(s, n, out, 1);
+  /* Fast path: at most 18 digits cannot overflow, so no significance
+   * bookkeeping is needed; prices and quantities nearly always fit. */
+  size_t i = n && s[0] == '-';
+  if (FIXGW_LIKELY(n - i <= 18 && n > i)) {
+    uint64_t v = 0;
+    size_t point = 0;
+    for (size_t k = i; k < n; k++) {
+      unsigned d = (unsigned)(unsigned char)s[k] - '0';
+      if (FIXGW_LIKELY(d <= 9)) {
+        v = v * 10 + d;
+      } else if (s[k] == '.' && !point) {
+        point = k + 1;
+      } else {
+        return FIXGW_EFORMAT;
+      }
+    }
+    if (point && n - i == 1) return FIXGW_EFORMAT; /* "." alone */
+    out->mant = i ? -(int64_t)v : (int64_t)v;
+    out->exp = point ? -(int32_t)(n - point) : 0;
+    return 0;
+  }
+  int rc = decimal_parse_slow(s, n, out, 0);
+  if (rc == FIXGW_ERANGE) rc = decimal_parse_slow(s, n, out, 1);
   return rc;
 }
 

@@ -19,6 +19,12 @@
 
 #define TRAILER_LEN 7u /* "10=nnn" SOH */
 
+/* Tag table entry: generation (16 bits) | length-tag flag | field index
+ * (15 bits). The flag outlives generations; the rest is per message. */
+#define TT_GEN 0xFFFF0000u
+#define TT_LENFLAG 0x8000u
+#define TT_INDEX 0x7FFFu
+
 static const fixgw_data_pair_t standard_pairs[] = {
     {90, 91},       {93, 89},       {95, 96},       {212, 213},     {348, 349},
     {350, 351},     {352, 353},     {354, 355},     {356, 357},     {358, 359},
@@ -45,6 +51,22 @@ const fixgw_data_pair_t *fixgw_data_pairs_standard(size_t *count) {
 
 static const char *const version_strings[FIXGW_V_COUNT_] = {
     NULL, "FIX.4.0", "FIX.4.1", "FIX.4.2", "FIX.4.3", "FIX.4.4", "FIXT.1.1"};
+static const uint8_t version_lens[FIXGW_V_COUNT_] = {0, 7, 7, 7, 7, 7, 8};
+
+/* The version of "BeginString SOH" at s when 9 bytes are readable there,
+ * by two word compares instead of a string search. */
+static inline fixgw_version version_fast(const char *s) {
+  uint64_t w;
+  memcpy(&w, s, 8);
+  /* "FIX.4.x" SOH, little-endian: bytes 0-4 "FIX.4", 5 '.', 6 digit, 7 SOH. */
+  const uint64_t fix4 = 0x01002E342E584946ULL, fix4_mask = 0xFF00FFFFFFFFFFFFULL;
+  if ((w & fix4_mask) == fix4) {
+    unsigned d = (unsigned)((w >> 48) & 0xFF) - '0';
+    return d <= 4 ? (fixgw_version)(FIXGW_V_FIX40 + d) : FIXGW_V_UNKNOWN;
+  }
+  if (memcmp(s, "FIXT.1.1\x01", 9) == 0) return FIXGW_V_FIXT11;
+  return FIXGW_V_UNKNOWN;
+}
 
 const char *fixgw_version_string(fixgw_version v) {
   if ((unsigned)v >= FIXGW_V_COUNT_) return NULL;
@@ -53,7 +75,7 @@ const char *fixgw_version_string(fixgw_version v) {
 
 fixgw_version fixgw_version_from_string(const char *s, size_t n) {
   for (unsigned v = 1; v < FIXGW_V_COUNT_; v++) {
-    if (strlen(version_strings[v]) == n && memcmp(version_strings[v], s, n) == 0)
+    if (version_lens[v] == n && memcmp(version_strings[v], s, n) == 0)
       return (fixgw_version)v;
   }
   return FIXGW_V_UNKNOWN;
@@ -64,6 +86,13 @@ void fixgw_parser_config_default(fixgw_parser_config_t *cfg) {
   cfg->max_msg_size = 65536;
   cfg->max_fields = 1024;
   cfg->max_group_depth = 8;
+}
+
+/* Zero every generation and index, set the length-tag flags. */
+static void tagtab_clear(fixgw_parser_t *p) {
+  for (uint32_t t = 0; t < FIXGW_TAGTAB_SIZE; t++)
+    p->tagtab_[t] = (p->pair_bits_[t / 64] >> (t % 64)) & 1 ? TT_LENFLAG : 0;
+  p->gen_ = 1;
 }
 
 static int pair_cmp_sorted(const fixgw_data_pair_t *a, size_t n) {
@@ -81,7 +110,7 @@ int fixgw_parser_init(fixgw_parser_t *p, const fixgw_parser_config_t *cfg) {
     fixgw_parser_config_default(&p->cfg_);
   fixgw_parser_config_t *c = &p->cfg_;
   if (c->max_msg_size < 32 || c->max_msg_size > (1u << 30) || c->max_fields < 4 ||
-      c->max_fields > 65535 || c->max_group_depth == 0)
+      c->max_fields > 32767 || c->max_group_depth == 0)
     return FIXGW_EINVAL;
   fixgw_scan_impl impl;
   int rc = fixgw__scan_resolve(c->scan, &impl);
@@ -128,8 +157,7 @@ int fixgw_parser_init(fixgw_parser_t *p, const fixgw_parser_config_t *cfg) {
   for (size_t i = 0; i < npairs; i++)
     if (p->pairs_[i].len_tag < FIXGW_TAGTAB_SIZE)
       p->pair_bits_[p->pairs_[i].len_tag / 64] |= 1ULL << (p->pairs_[i].len_tag % 64);
-  memset(p->tagtab_, 0, sizeof(uint32_t) * FIXGW_TAGTAB_SIZE);
-  p->gen_ = 1;
+  tagtab_clear(p);
   return 0;
 }
 
@@ -223,25 +251,32 @@ static int parse_header(const fixgw_parser_t *p, const char *buf, size_t len,
   if (len < 2) return FIXGW_EAGAIN;
   if (buf[1] != '=') return FIXGW_EBEGINSTRING;
   size_t i = 2;
+  fixgw_version v = len >= 2 + 9 ? version_fast(buf + 2) : FIXGW_V_UNKNOWN;
+  if (FIXGW_LIKELY(v != FIXGW_V_UNKNOWN)) {
+    i = 2 + version_lens[v] + 1;
+    if (p->cfg_.versions && !(p->cfg_.versions & (1u << v))) return FIXGW_EBEGINSTRING;
+    *ver = (uint8_t)v;
+    goto body_length;
+  }
   const char *soh = memchr(buf + 2, FIXGW_SOH, len - 2 < 9 ? len - 2 : 9);
   if (!soh) {
     /* Still a prefix of some accepted BeginString? */
     size_t have = len - 2;
     if (have >= 9) return FIXGW_EBEGINSTRING;
-    for (unsigned v = 1; v < FIXGW_V_COUNT_; v++) {
-      const char *s = version_strings[v];
-      if (have <= strlen(s) && memcmp(buf + 2, s, have) == 0) return FIXGW_EAGAIN;
-    }
+    for (unsigned k = 1; k < FIXGW_V_COUNT_; k++)
+      if (have <= version_lens[k] && memcmp(buf + 2, version_strings[k], have) == 0)
+        return FIXGW_EAGAIN;
     return FIXGW_EBEGINSTRING;
   }
   size_t bslen = (size_t)(soh - (buf + 2));
-  fixgw_version v = fixgw_version_from_string(buf + 2, bslen);
+  v = fixgw_version_from_string(buf + 2, bslen);
   if (v == FIXGW_V_UNKNOWN ||
       (p->cfg_.versions && !(p->cfg_.versions & (1u << v))))
     return FIXGW_EBEGINSTRING;
   *ver = (uint8_t)v;
   i = 2 + bslen + 1;
 
+body_length:
   *etag = 9;
   *eoff = i;
   if (len < i + 2) return FIXGW_EAGAIN;
@@ -265,6 +300,39 @@ static int parse_header(const fixgw_parser_t *p, const char *buf, size_t len,
   *frame_len = (uint32_t)fl;
   *body = (uint32_t)i;
   return 0;
+}
+
+#define LOW7 0x7F7F7F7F7F7F7F7FULL
+#define HIGHS 0x8080808080808080ULL
+
+/* Tags of 1-7 digits, the usual case, from one 8-byte load at the field
+ * start: find '=' (exact zero-byte test on w ^ '='), check the digits and
+ * convert them with three multiplies (the "eight digits at once" method,
+ * digits left-padded with zeros). Returns the tag length, or 0 when the
+ * slow path must decide (no '=' in 8 bytes, empty, non-digit, leading 0). */
+static inline unsigned tag_swar(const char *s, uint32_t *tag) {
+  uint64_t w;
+  memcpy(&w, s, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  w = __builtin_bswap64(w);
+#endif
+  uint64_t y = w ^ 0x3D3D3D3D3D3D3D3DULL;
+  uint64_t eq = ~(((y & LOW7) + LOW7) | y) & HIGHS;
+  if (FIXGW_UNLIKELY(!eq)) return 0;
+  unsigned L = (unsigned)__builtin_ctzll(eq) >> 3; /* 0..7 */
+  uint64_t keep = (1ULL << (8 * L)) - 1;          /* L <= 7: shift < 64 */
+  uint64_t a = w & keep;
+  /* Each kept byte 0x30..0x39: high nibble 3, low nibble + 6 stays < 16. */
+  uint64_t bad = ((a & 0xF0F0F0F0F0F0F0F0ULL) ^ (0x3030303030303030ULL & keep)) |
+                 (((a & 0x0F0F0F0F0F0F0F0FULL) + (0x0606060606060606ULL & keep)) &
+                  0xF0F0F0F0F0F0F0F0ULL);
+  if (FIXGW_UNLIKELY(bad | (L == 0) | ((w & 0xFF) == '0'))) return 0;
+  uint64_t x = (a & 0x0F0F0F0F0F0F0F0FULL) << (8 * (8 - L));
+  x = x * 10 + (x >> 8);
+  x = (((x & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
+       (((x >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >> 32;
+  *tag = (uint32_t)x;
+  return L;
 }
 
 int fixgw_parse(fixgw_parser_t *p, const char *buf, size_t len,
@@ -311,15 +379,13 @@ int fixgw_parse(fixgw_parser_t *p, const char *buf, size_t len,
   /* One pass: SOH mask + byte sum; the trailer's own bytes come off. */
   uint64_t *mask = p->mask_;
   uint64_t sum = fixgw__scan_get((fixgw_scan_impl)p->scan_)(buf, frame, len, mask);
-  for (unsigned k = 0; k < TRAILER_LEN; k++) sum -= (unsigned char)t[k];
+  /* "10=" SOH sum to 159; the three digits to their values + 3 * '0'. */
+  sum -= 159 + 3 * '0' + d1 + d2 + d3;
   unsigned want = d1 * 100 + d2 * 10 + d3;
   if ((sum & 0xFF) != want) BAD_FIELD(FIXGW_ECHECKSUM, cs, 10);
 
   /* Fields. */
-  if (++p->gen_ > 0xFFFF) {
-    memset(p->tagtab_, 0, sizeof(uint32_t) * FIXGW_TAGTAB_SIZE);
-    p->gen_ = 1;
-  }
+  if (FIXGW_UNLIKELY(++p->gen_ > 0xFFFF)) tagtab_clear(p);
   const uint32_t gen = p->gen_ << 16;
   uint32_t *tagtab = p->tagtab_;
   fixgw_field_t *f = p->fields_;
@@ -328,36 +394,54 @@ int fixgw_parse(fixgw_parser_t *p, const char *buf, size_t len,
 
   f[0].tag = 8;
   f[0].val = buf + 2;
-  f[0].len = (uint32_t)strlen(version_strings[ver]);
+  f[0].len = version_lens[ver];
   f[1].tag = 9;
   f[1].val = buf + 5 + f[0].len;
   f[1].len = body - 1 - (5 + f[0].len);
-  tagtab[8] = gen | 0;
-  tagtab[9] = gen | 1;
+  tagtab[8] = gen | (tagtab[8] & TT_LENFLAG) | 0;
+  tagtab[9] = gen | (tagtab[9] & TT_LENFLAG) | 1;
+
+  /* MsgType must open the body. A cheap prefix test here spares the
+   * field loop a per-field check. */
+  if (FIXGW_UNLIKELY(body + 3 >= cs || memcmp(buf + body, "35=", 3) != 0)) {
+    uint32_t tag = 0, q = body;
+    while (q < cs && (unsigned)(unsigned char)buf[q] - '0' <= 9 && q - body < 9)
+      tag = tag * 10 + (uint32_t)(buf[q++] - '0');
+    if (q == body || buf[q] != '=' || buf[body] == '0') BAD_FIELD(FIXGW_ETAG, body, 0);
+    BAD_FIELD(FIXGW_EMSGTYPE, body, tag);
+  }
+
+  /* A field takes at least 4 bytes ("t=v" SOH), which bounds the field
+   * count: within max_fields, the loop need not check it. */
+  const int check_max = cs / 4 > maxf;
+
   uint32_t n = 2;
   uint32_t pos = body;
   uint32_t want_data = 0; /* data tag announced by the previous length field */
   size_t data_len = 0;
 
   while (pos < cs) {
-    /* Tag: 1-9 digits, no leading zero, then '='. */
-    uint32_t tag = (uint32_t)(unsigned char)buf[pos] - '0';
-    if (FIXGW_UNLIKELY(tag - 1 > 8)) BAD_FIELD(FIXGW_ETAG, pos, 0);
-    uint32_t q = pos + 1;
-    for (;;) {
-      if (FIXGW_UNLIKELY(q >= cs)) BAD_FIELD(FIXGW_ENOEQUALS, pos, tag);
-      unsigned c = (unsigned char)buf[q];
-      if (c == '=') break;
-      unsigned d = c - '0';
-      if (FIXGW_UNLIKELY(d > 9)) {
-        if (c == FIXGW_SOH) BAD_FIELD(FIXGW_ENOEQUALS, pos, tag);
-        BAD_FIELD(FIXGW_ETAG, pos, 0);
+    /* pos <= cs - 1, so 8 bytes from pos stay inside the frame. */
+    uint32_t tag;
+    unsigned tl = tag_swar(buf + pos, &tag);
+    if (FIXGW_UNLIKELY(tl == 0)) {
+      /* 8-9 digit tags, or a malformed one: byte by byte. The loop needs
+       * no bound: buf[cs - 1] is SOH, which stops it inside the frame. */
+      uint32_t q = pos;
+      unsigned d;
+      tag = 0;
+      while ((d = (unsigned)(unsigned char)buf[q] - '0') <= 9 && q - pos < 10) {
+        tag = tag * 10 + d;
+        q++;
       }
-      if (FIXGW_UNLIKELY(q - pos >= 9)) BAD_FIELD(FIXGW_ETAG, pos, 0);
-      tag = tag * 10 + d;
-      q++;
+      tl = q - pos;
+      if (tl == 0 || tl > 9 || buf[pos] == '0') BAD_FIELD(FIXGW_ETAG, pos, 0);
+      if (buf[q] == FIXGW_SOH) BAD_FIELD(FIXGW_ENOEQUALS, pos, tag);
+      if (buf[q] != '=') BAD_FIELD(FIXGW_ETAG, pos, 0);
     }
-    uint32_t v = q + 1, vend;
+    /* '=' is not at cs - 1 (an SOH), so v <= cs - 1 and the next SOH at
+     * or after v lies before the trailer. */
+    uint32_t v = pos + tl + 1, vend;
     if (FIXGW_UNLIKELY(want_data != 0) && tag == want_data) {
       /* Data field: exactly data_len bytes, SOH and '=' included. */
       if (data_len >= (size_t)(cs - v) || buf[v + data_len] != FIXGW_SOH)
@@ -366,24 +450,25 @@ int fixgw_parse(fixgw_parser_t *p, const char *buf, size_t len,
     } else {
       size_t w = v >> 6;
       uint64_t bits = mask[w] & (~0ULL << (v & 63));
-      while (!bits) bits = mask[++w]; /* ends at the trailer's SOH at the latest */
+      while (!bits) bits = mask[++w];
       vend = (uint32_t)(w << 6) + (uint32_t)__builtin_ctzll(bits);
-      if (FIXGW_UNLIKELY(vend >= cs)) BAD_FIELD(FIXGW_ENOSOH, pos, tag);
     }
     want_data = 0;
     if (FIXGW_UNLIKELY(vend == v)) BAD_FIELD(FIXGW_EEMPTYVALUE, pos, tag);
-    if (FIXGW_UNLIKELY(n == 2 && tag != 35)) BAD_FIELD(FIXGW_EMSGTYPE, pos, tag);
-    if (FIXGW_UNLIKELY(n >= maxf)) BAD_FIELD(FIXGW_ETOOMANYFIELDS, pos, tag);
+    if (FIXGW_UNLIKELY(check_max) && n >= maxf) BAD_FIELD(FIXGW_ETOOMANYFIELDS, pos, tag);
     f[n].tag = tag;
     f[n].val = buf + v;
     f[n].len = vend - v;
     if (FIXGW_LIKELY(tag < FIXGW_TAGTAB_SIZE)) {
-      if (FIXGW_LIKELY((tagtab[tag] & 0xFFFF0000u) != gen))
-        tagtab[tag] = gen | n;
+      /* One load answers three questions: seen before in this message
+       * (generation), where (index), and is it a length tag (a flag kept
+       * across messages). */
+      uint32_t e = tagtab[tag];
+      if (FIXGW_LIKELY((e & TT_GEN) != gen))
+        tagtab[tag] = gen | (e & TT_LENFLAG) | n;
       else
         repeats++;
-      /* Length fields announce a data field; the bitmap keeps it cheap. */
-      if (FIXGW_UNLIKELY(p->pair_bits_[tag / 64] & (1ULL << (tag % 64)))) {
+      if (FIXGW_UNLIKELY(e & TT_LENFLAG)) {
         uint64_t dl;
         if (fixgw_to_uint(buf + v, vend - v, &dl) != 0 || dl > cs)
           BAD_FIELD(FIXGW_EDATALEN, pos, tag);
@@ -401,12 +486,11 @@ int fixgw_parse(fixgw_parser_t *p, const char *buf, size_t len,
     n++;
     pos = vend + 1;
   }
-  if (n == 2) BAD_FIELD(FIXGW_EMSGTYPE, body, 35);
 
   f[n].tag = 10;
   f[n].val = t + 3;
   f[n].len = 3;
-  tagtab[10] = gen | n;
+  tagtab[10] = gen | (tagtab[10] & TT_LENFLAG) | n;
   n++;
 
   msg->buf = buf;

@@ -60,11 +60,14 @@ uint64_t fixgw__scan_scalar(const char *p, size_t n, size_t avail,
     mask[i / 64] = m;
   }
   if (i < n) {
+    /* The tail, zero-padded: zero bytes add nothing and are not SOH. */
+    char tmp[64] = {0};
+    memcpy(tmp, p + i, n - i);
     uint64_t m = 0;
-    for (size_t k = 0; i + k < n; k++) {
-      unsigned char c = (unsigned char)p[i + k];
-      sum += c;
-      m |= (uint64_t)(c == 1) << k;
+    for (unsigned k = 0; k < 8; k++) {
+      uint64_t x = load64(tmp + 8 * k);
+      m |= (uint64_t)soh_bits8(x) << (8 * k);
+      sum += sum8(x);
     }
     mask[i / 64] = m;
   }
