@@ -362,17 +362,20 @@ int main(void) {
 
   printf("stream    %u-byte reads into a %u KiB buffer, compacted after each read\n",
          READ_SIZE, RX_CAP / 1024);
-  printf("  %-22s %8s %10s %9s %12s %8s\n", "", "time", "msg/s", "MB/s", "ns/msg p50", "p99");
+  printf("  %-20s %8s %9s %7s %14s %6s %6s\n", "", "time", "msg/s", "MB/s", "ns/msg: mean", "p50",
+         "p99");
   const char *labels[2] = {"parse", "parse + typed reads"};
   for (int i = 0; i < 2; i++) {
     run_t *r = &runs[i];
     double p50, p99;
     pct(r, &p50, &p99);
-    printf("  %-22s %6.3f s %8.2f M %9.1f %12.1f %8.1f\n", labels[i], r->seconds,
-           (double)r->msgs / r->seconds / 1e6, (double)r->bytes / r->seconds / 1e6, p50, p99);
+    printf("  %-20s %6.3f s %7.2f M %7.1f %14.0f %6.0f %6.0f\n", labels[i], r->seconds,
+           (double)r->msgs / r->seconds / 1e6, (double)r->bytes / r->seconds / 1e6,
+           r->seconds * 1e9 / (double)r->msgs, p50, p99);
   }
   group3(a, rv->nsamples);
-  printf("  (ns/msg: each read's parse time over the messages it completed; %s reads)\n", a);
+  printf("  (p50/p99: each read's parse time over the messages it completed, %s reads;\n"
+         "   a mean above p99 means a few reads were stalled, e.g. by another process)\n", a);
 
   int seq_ok = rv->next_seq[0] + rv->next_seq[1] - 2 * cfg.first_seq == N_MESSAGES;
   int all_ok = rv->msgs == N_MESSAGES && rv->nerrs == 0 && rv->bad_checks == 0 && seq_ok &&
