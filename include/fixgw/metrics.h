@@ -131,10 +131,11 @@ typedef struct fixgw_counters {
 static inline void fixgw_counter_add(uint64_t *c, uint64_t n) {
   __atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
 }
+/* Relaxed: each value is whole; no other memory is published with it. */
 static inline void fixgw_gauge_set(uint64_t *g, uint64_t v) {
   __atomic_store_n(g, v, __ATOMIC_RELAXED);
 }
-/* Any thread. */
+/* Any thread. Relaxed: an untorn recent value, ordered with nothing else. */
 static inline uint64_t fixgw_metric_read(const uint64_t *c) {
   return __atomic_load_n(c, __ATOMIC_RELAXED);
 }

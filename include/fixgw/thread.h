@@ -176,6 +176,7 @@ static inline void fixgw_waiter_wake(fixgw_waiter_t *w) {
    * least one side sees the other: either we see the sleeper and wake it,
    * or its re-check sees our work. */
   __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  /* Relaxed: the fence above already orders this load. */
   if (__atomic_load_n(&w->sleeping, __ATOMIC_RELAXED)) fixgw__waiter_wake_slow(w);
 }
 
@@ -198,6 +199,8 @@ typedef struct fixgw_stop {
 } fixgw_stop_t;
 
 static inline void fixgw_stop_init(fixgw_stop_t *s) {
+  /* Relaxed: initialisation, published to other threads by whatever hands
+   * them the object (pthread_create, a mutex, a release store). */
   __atomic_store_n(&s->requested, 0, __ATOMIC_RELAXED);
 }
 /* Release: everything the requester wrote before (the last items it queued)

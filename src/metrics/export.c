@@ -124,10 +124,12 @@ int fixgw_hist_write_hgrm(const fixgw_hist_t *h, double scale, char *buf, size_t
   out o = {buf, cap, 0};
   put(&o, "       Value     Percentile TotalCount 1/(1-Percentile)\n\n");
 
-  /* One snapshot of the counts drives the lines and the footer. */
+  /* One snapshot of the counts drives the lines and the footer. Relaxed
+   * loads throughout: each count is whole; the writer may move on while we
+   * read (see fixgw_hist_t), which the clamps below absorb. */
   uint64_t total = 0;
   for (uint32_t i = 0; i < FIXGW_HIST_COUNTS; i++)
-    total += __atomic_load_n(&h->counts[i], __ATOMIC_RELAXED);
+    total += fixgw_metric_read(&h->counts[i]);
   double mean = 0, sd = 0;
   uint64_t top = 0;
   if (total) {
@@ -135,7 +137,7 @@ int fixgw_hist_write_hgrm(const fixgw_hist_t *h, double scale, char *buf, size_t
     uint64_t cum = 0, seen = 0;
     double acc = 0, acc2 = 0;
     for (uint32_t i = 0; i < FIXGW_HIST_COUNTS && seen < total; i++) {
-      uint64_t c = __atomic_load_n(&h->counts[i], __ATOMIC_RELAXED);
+      uint64_t c = fixgw_metric_read(&h->counts[i]);
       if (!c) continue;
       if (seen + c > total) c = total - seen; /* counts moved since the sum */
       seen += c;
@@ -164,7 +166,7 @@ int fixgw_hist_write_hgrm(const fixgw_hist_t *h, double scale, char *buf, size_t
     double var = acc2 / (double)total - mean * mean;
     sd = nsqrt(var > 0 ? var : 0);
   }
-  uint64_t mx = total ? __atomic_load_n(&h->max, __ATOMIC_RELAXED) : 0;
+  uint64_t mx = total ? fixgw_metric_read(&h->max) : 0;
   if (total && mx < top) mx = top;
   put(&o, "#[Mean    = ");
   put_fixed(&o, mean / scale, 3, 12);

@@ -292,6 +292,14 @@ static void drain_streaming(fixgw_wait_kind kind, uint64_t n) {
       nanosleep(&ts, NULL);
     }
   }
+  if (kind == FIXGW_WAIT_BLOCK) {
+    /* Let the consumer drain and fall asleep, so the stop below has to wake
+     * a futex sleeper (bounded: 2 s). */
+    uint64_t until = now_ns() + 2000000000u;
+    while (!__atomic_load_n(&cons.t.waiter.sleeping, __ATOMIC_ACQUIRE) && now_ns() < until)
+      sched_yield();
+    assert_true(__atomic_load_n(&cons.t.waiter.sleeping, __ATOMIC_ACQUIRE));
+  }
   fixgw_thread_stop(&cons.t);
   /* Producing, waking and stopping allocated nothing (the consumer's
    * futex sleeps and yields included: it runs concurrently). */
