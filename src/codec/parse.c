@@ -419,14 +419,22 @@ int fixgw_parse(fixgw_parser_t *p, const char *buf, size_t len,
   uint32_t pos = body;
   uint32_t want_data = 0; /* data tag announced by the previous length field */
   size_t data_len = 0;
+  /* Field ends are the SOH bits in order; walking them directly (clear
+   * lowest bit, count trailing zeros) keeps each field's tag parse off the
+   * previous field's dependency chain, so the CPU overlaps fields. */
+  size_t w = pos >> 6;
+  uint64_t bits = mask[w] & (~0ULL << (pos & 63));
 
   while (pos < cs) {
+    while (!bits) bits = mask[++w]; /* buf[cs - 1] is SOH: stops in frame */
+    uint32_t vend = (uint32_t)(w << 6) + (uint32_t)__builtin_ctzll(bits);
+    bits &= bits - 1;
     /* pos <= cs - 1, so 8 bytes from pos stay inside the frame. */
     uint32_t tag;
     unsigned tl = tag_swar(buf + pos, &tag);
     if (FIXGW_UNLIKELY(tl == 0)) {
-      /* 8-9 digit tags, or a malformed one: byte by byte. The loop needs
-       * no bound: buf[cs - 1] is SOH, which stops it inside the frame. */
+      /* 8-9 digit tags, or a malformed one: byte by byte. The loop stops
+       * at the SOH ending this field at the latest. */
       uint32_t q = pos;
       unsigned d;
       tag = 0;
@@ -439,19 +447,16 @@ int fixgw_parse(fixgw_parser_t *p, const char *buf, size_t len,
       if (buf[q] == FIXGW_SOH) BAD_FIELD(FIXGW_ENOEQUALS, pos, tag);
       if (buf[q] != '=') BAD_FIELD(FIXGW_ETAG, pos, 0);
     }
-    /* '=' is not at cs - 1 (an SOH), so v <= cs - 1 and the next SOH at
-     * or after v lies before the trailer. */
-    uint32_t v = pos + tl + 1, vend;
+    /* The tag's digits hold no SOH, so '=' lies before vend. */
+    uint32_t v = pos + tl + 1;
     if (FIXGW_UNLIKELY(want_data != 0) && tag == want_data) {
-      /* Data field: exactly data_len bytes, SOH and '=' included. */
+      /* Data field: exactly data_len bytes, SOH and '=' included; the SOH
+       * walk resumes after its end. */
       if (data_len >= (size_t)(cs - v) || buf[v + data_len] != FIXGW_SOH)
         BAD_FIELD(FIXGW_EDATALEN, pos, tag);
       vend = v + (uint32_t)data_len;
-    } else {
-      size_t w = v >> 6;
-      uint64_t bits = mask[w] & (~0ULL << (v & 63));
-      while (!bits) bits = mask[++w];
-      vend = (uint32_t)(w << 6) + (uint32_t)__builtin_ctzll(bits);
+      w = vend >> 6;
+      bits = mask[w] & ((~0ULL << (vend & 63)) << 1);
     }
     want_data = 0;
     if (FIXGW_UNLIKELY(vend == v)) BAD_FIELD(FIXGW_EEMPTYVALUE, pos, tag);
