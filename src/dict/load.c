@@ -932,6 +932,12 @@ static int build(loader *L, uint32_t *header, uint32_t *trailer) {
   L->raw.elt = sizeof(rmember);
   L->members.elt = sizeof(fixgw_dict_member_t);
   L->scopes.elt = sizeof(fixgw_dict_scope_t);
+  /* Give the vectors storage up front: an empty first scope must not
+   * compute offsets from a null pointer. */
+  if (!vec_push(L, &L->raw) || !vec_push(L, &L->members) ||
+      !vec_push(L, &L->scopes))
+    return oom(L);
+  L->raw.n = L->members.n = L->scopes.n = 0;
   if (build_body(L, FIXGW_DICT_SCOPE_HEADER, L->header.head, header) ||
       build_body(L, FIXGW_DICT_SCOPE_TRAILER, L->trailer.head, trailer))
     return L->rc;

@@ -290,6 +290,35 @@ static void test_codec_layouts(void **state) {
   fixgw_parser_destroy(&p);
 }
 
+/* The lookups a validator runs per field neither allocate nor fail on
+ * tags and MsgTypes the dictionary lacks. */
+static void test_lookups_allocate_nothing(void **state) {
+  (void)state;
+  if (!fixgw_alloc_count_available()) {
+    print_message("skipping: allocation counting is off in this build\n");
+    skip();
+  }
+  const fixgw_dict_t *d = fixgw_dict_fix50sp2();
+  const fixgw_dict_msg_t *m = fixgw_dict_msg(d, "AE", 2);
+  assert_non_null(m);
+  const fixgw_dict_scope_t *body = &d->scopes[m->body];
+  uint64_t found = 0;
+  fixgw_alloc_count_reset();
+  for (uint32_t tag = 0; tag < 50010; tag++) {
+    int32_t f = fixgw_dict_field_index(d, tag);
+    if (f >= 0) {
+      found += fixgw_dict_scope_find(d, body, (uint32_t)f) >= 0;
+      const fixgw_dict_field_t *fd = &d->fields[f];
+      if (fd->nvalues)
+        found += fixgw_dict_value(d, fd, fixgw_dict_str(d, d->values[fd->values].value), 1) != NULL;
+    }
+  }
+  static const char *const mts[] = {"D", "8", "AE", "W", "zz", "UBT1234567"};
+  for (size_t i = 0; i < 6; i++) found += fixgw_dict_msg(d, mts[i], strlen(mts[i])) != NULL;
+  assert_int_equal(fixgw_alloc_count_calls(), 0);
+  assert_true(found > 100);
+}
+
 /* ------------------------------------------- against the XML, if present */
 
 static char *read_all(const char *path, size_t *n) {
@@ -392,6 +421,7 @@ int main(void) {
       cmocka_unit_test(test_fix44_spot),
       cmocka_unit_test(test_other_versions),
       cmocka_unit_test(test_codec_layouts),
+      cmocka_unit_test(test_lookups_allocate_nothing),
       cmocka_unit_test(test_against_xml),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
