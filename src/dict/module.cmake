@@ -7,7 +7,8 @@ fixgw_module(dict
           gen/fix40.c gen/fix41.c gen/fix42.c gen/fix43.c gen/fix44.c
           gen/fix50.c gen/fix50sp1.c gen/fix50sp2.c gen/fixt11.c
   DEPS common
-  LIBS PkgConfig::EXPAT)
+  LIBS PkgConfig::EXPAT
+  EXPORT_LIBS expat)
 
 # Where the QuickFIX XML lives (not in this repository; see
 # docs/dictionaries.md). Used by `dict-regen` and by tests/dict.
