@@ -9,6 +9,15 @@
  *   corpus/fixgw               (with --corpus=FILE) a whole file streamed
  *                              through the parser
  *
+ * Running it (medians of cpu_time are the figures to quote; the ratio
+ * summary at the end compares them):
+ *   fixgw-gen -o /tmp/corpus.fix --count 1000000     (examples/gen)
+ *   bench_codec --corpus=/tmp/corpus.fix \
+ *       --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+ * (bench_codec --write-corpus=FILE [--corpus-messages=N] writes a simpler
+ * corpus with our encoder alone.) Add --benchmark_format=json for JSON on
+ * stdout; the summary then goes to stderr.
+ *
  * Each parse benchmark hands the parser a buffer holding its message twice
  * and parses the first: what a streaming receiver sees (bytes follow the
  * message), so the scan kernels may read whole vectors past its end. Every

@@ -260,17 +260,14 @@ class RatioReporter : public benchmark::BenchmarkReporter {
         continue;
       }
       double ns = r.GetAdjustedCPUTime() * to_ns(r.time_unit);
-      if (r.run_type == Run::RT_Aggregate) {
-        if (r.aggregate_name == "median") median_[name] = ns;
-        if (r.aggregate_name == "median") {
-          auto it = r.counters.find("allocs_per_msg");
-          if (it != r.counters.end()) allocs_[name] = it->second.value;
-        }
-      } else {
+      if (r.run_type == Run::RT_Aggregate && r.aggregate_name != "median") continue;
+      if (r.run_type == Run::RT_Aggregate)
+        median_[name] = ns;
+      else
         runs_[name].push_back(ns);
-        auto it = r.counters.find("allocs_per_msg");
-        if (it != r.counters.end()) allocs_[name] = it->second.value;
-      }
+      for (auto &c : r.counters) counters_[name][c.first] = c.second.value;
+      auto it = r.counters.find("allocs_per_msg");
+      if (it != r.counters.end()) allocs_[name] = it->second.value;
     }
   }
   void Finalize() override {
@@ -288,6 +285,7 @@ class RatioReporter : public benchmark::BenchmarkReporter {
     for (auto &kv : cpu) {
       const std::string &name = kv.first;
       const std::string suffix = "/fixgw";
+      if (name.compare(0, 7, "corpus/") == 0 || name.compare(0, 8, "latency/") == 0) continue;
       if (name.size() > suffix.size() &&
           name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
         std::string base = name.substr(0, name.size() - suffix.size());
@@ -303,6 +301,21 @@ class RatioReporter : public benchmark::BenchmarkReporter {
         else
           fprintf(out, "  %-32s fixgw %9.1f ns%s\n", base.c_str(), kv.second, tgt);
       }
+    }
+    // The corpus in bytes per cpu second and ns per message; the latency
+    // percentiles (their counters are medians over the repetitions too).
+    for (auto &kv : cpu) {
+      auto &c = counters_[kv.first];
+      if (kv.first.compare(0, 7, "corpus/") == 0 && c.count("file_bytes") &&
+          c.count("messages") && kv.second > 0) {
+        double gbs = c["file_bytes"] / kv.second;  // bytes per ns = GB/s
+        fprintf(out, "  %-32s %.3f GB/s, %.1f ns/msg, %.0f messages  target >= 2 GB/s: %s\n",
+                kv.first.c_str(), gbs, kv.second / c["messages"], c["messages"],
+                gbs >= 2 ? "met" : "MISSED");
+      }
+      if (kv.first.compare(0, 8, "latency/") == 0 && c.count("p50_ns"))
+        fprintf(out, "  %-32s p50 %.0f ns  p99 %.0f ns  p99.9 %.0f ns  max %.0f ns\n",
+                kv.first.c_str(), c["p50_ns"], c["p99_ns"], c["p999_ns"], c["max_ns"]);
     }
     for (auto &kv : allocs_)
       fprintf(out, "  allocs_per_msg %-38s %g\n", kv.first.c_str(), kv.second);
@@ -325,6 +338,7 @@ class RatioReporter : public benchmark::BenchmarkReporter {
   std::map<std::string, double> median_;
   std::map<std::string, std::vector<double>> runs_;
   std::map<std::string, double> allocs_;
+  std::map<std::string, std::map<std::string, double>> counters_;
   std::vector<std::string> errors_;
 };
 
@@ -339,7 +353,8 @@ void usage() {
           "bench_codec [--corpus=FILE] [--write-corpus=FILE [--corpus-messages=N]"
           " [--corpus-seed=S]] [Google Benchmark flags]\n"
           "  --corpus=FILE        also stream FILE (raw FIX) through the parser\n"
-          "  --write-corpus=FILE  write N (default 1000000) generated messages and exit\n");
+          "  --write-corpus=FILE  write N (default 1000000) generated messages and exit\n"
+          "  (examples/gen's fixgw-gen writes a richer, lifecycle-consistent corpus)\n");
 }
 
 }  // namespace
