@@ -226,8 +226,10 @@ typedef struct fixgw_date {
 /* Int, SeqNum, Length, NumInGroup: "-"?digits, leading zeros allowed. */
 int fixgw_to_int(const char *s, size_t n, int64_t *out);
 int fixgw_to_uint(const char *s, size_t n, uint64_t *out);
-/* float, Qty, Price, PriceOffset, Amt, Percentage: "-"?digits["."digits];
- * up to 18 significant digits. */
+/* float, Qty, Price, PriceOffset, Amt, Percentage: "-"? then digits with
+ * at most one '.' anywhere ("1.5", "1.", ".5"; at least one digit), up to
+ * 18 significant digits. "-0.0" reads as {0, -1}: the sign of zero is
+ * not kept. */
 int fixgw_to_decimal(const char *s, size_t n, fixgw_decimal_t *out);
 /* char: exactly one byte. */
 int fixgw_to_char(const char *s, size_t n, char *out);
@@ -249,13 +251,23 @@ int64_t fixgw_days_from_civil(int32_t y, unsigned m, unsigned d);
  * if it does not fit or would lose digits. cmp: <0, 0, >0 by value. */
 int fixgw_decimal_to_scaled(fixgw_decimal_t d, int scale, int64_t *out);
 int fixgw_decimal_cmp(fixgw_decimal_t a, fixgw_decimal_t b);
-double fixgw_decimal_to_double(fixgw_decimal_t d); /* for display only */
+/* Correctly rounded when |mant| < 2^53 and |exp| <= 22 (one exact IEEE
+ * multiply or divide); within a few ulp otherwise. */
+double fixgw_decimal_to_double(fixgw_decimal_t d);
 
 /* ---------------------------------------------------- message field access */
 
 /* First field with this tag in wire order, or NULL. O(1) for tags below
- * FIXGW_TAGTAB_SIZE, a scan of the index above. */
-const fixgw_field_t *fixgw_msg_find(const fixgw_msg_t *m, uint32_t tag);
+ * FIXGW_TAGTAB_SIZE (inline: one load and a compare), a scan of the index
+ * above. */
+const fixgw_field_t *fixgw__msg_find_slow(const fixgw_msg_t *m, uint32_t tag);
+static inline const fixgw_field_t *fixgw_msg_find(const fixgw_msg_t *m, uint32_t tag) {
+  if (tag < FIXGW_TAGTAB_SIZE) {
+    uint32_t e = m->tagtab_[tag];
+    return (e >> 16) == m->gen_ ? &m->fields[e & 0x7FFFu] : NULL;
+  }
+  return fixgw__msg_find_slow(m, tag);
+}
 
 /* Find + convert. Return 0, FIXGW_ENOTFOUND (tag absent), or the
  * conversion's FIXGW_EFORMAT / FIXGW_ERANGE. */

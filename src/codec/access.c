@@ -1,11 +1,7 @@
 /* Field access on a parsed message and dictionary-free group walking. */
 #include "codec_internal.h"
 
-const fixgw_field_t *fixgw_msg_find(const fixgw_msg_t *m, uint32_t tag) {
-  if (FIXGW_LIKELY(tag < FIXGW_TAGTAB_SIZE)) {
-    uint32_t e = m->tagtab_[tag];
-    return (e >> 16) == m->gen_ ? &m->fields[e & 0x7FFF] : NULL;
-  }
+const fixgw_field_t *fixgw__msg_find_slow(const fixgw_msg_t *m, uint32_t tag) {
   for (uint32_t i = 0; i < m->nfields; i++)
     if (m->fields[i].tag == tag) return &m->fields[i];
   return NULL;
@@ -19,16 +15,33 @@ int fixgw_msg_get_str(const fixgw_msg_t *m, uint32_t tag, fixgw_str_t *out) {
   return 0;
 }
 
-/* find + convert, one definition per type. */
+/* 8 bytes from the value stay inside the message: the padded fast paths
+ * may load a whole word. */
+static inline int roomy(const fixgw_msg_t *m, const fixgw_field_t *f) {
+  return f->val + 8 <= m->buf + m->len;
+}
+
+int fixgw_msg_get_int(const fixgw_msg_t *m, uint32_t tag, int64_t *out) {
+  const fixgw_field_t *f = fixgw_msg_find(m, tag);
+  if (!f) return FIXGW_ENOTFOUND;
+  return roomy(m, f) ? fixgw__int_padded(f->val, f->len, out) : fixgw_to_int(f->val, f->len, out);
+}
+
+int fixgw_msg_get_decimal(const fixgw_msg_t *m, uint32_t tag, fixgw_decimal_t *out) {
+  const fixgw_field_t *f = fixgw_msg_find(m, tag);
+  if (!f) return FIXGW_ENOTFOUND;
+  return roomy(m, f) ? fixgw__decimal_padded(f->val, f->len, out)
+                     : fixgw_to_decimal(f->val, f->len, out);
+}
+
+/* find + convert, one definition per remaining type. */
 #define FIXGW__GETTER(name, type, conv)                                  \
   int fixgw_msg_get_##name(const fixgw_msg_t *m, uint32_t tag, type *out) { \
     const fixgw_field_t *f = fixgw_msg_find(m, tag);                     \
     if (!f) return FIXGW_ENOTFOUND;                                      \
     return conv(f->val, f->len, out);                                    \
   }
-FIXGW__GETTER(int, int64_t, fixgw_to_int)
 FIXGW__GETTER(uint, uint64_t, fixgw_to_uint)
-FIXGW__GETTER(decimal, fixgw_decimal_t, fixgw_to_decimal)
 FIXGW__GETTER(char, char, fixgw_to_char)
 FIXGW__GETTER(bool, bool, fixgw_to_bool)
 FIXGW__GETTER(timestamp, int64_t, fixgw_to_timestamp)

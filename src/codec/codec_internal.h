@@ -35,6 +35,11 @@ uint64_t fixgw__sum(fixgw_scan_impl impl, const char *p, size_t n);
 int fixgw__scan_resolve(fixgw_scan_impl want, fixgw_scan_impl *out);
 fixgw__scan_fn fixgw__scan_get(fixgw_scan_impl impl);
 
+/* fixgw_to_decimal / fixgw_to_int for a value with at least 8 readable
+ * bytes from s (true inside a parsed frame, see access.c). */
+int fixgw__decimal_padded(const char *s, size_t n, fixgw_decimal_t *out);
+int fixgw__int_padded(const char *s, size_t n, int64_t *out);
+
 /* Decimal digits of v (1 for 0). */
 static inline unsigned fixgw__digits_u64(uint64_t v) {
   unsigned d = 1;

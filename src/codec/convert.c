@@ -5,6 +5,36 @@
 
 #include "codec_internal.h"
 
+#define HIGHS 0x8080808080808080ULL
+#define ZEROS 0x3030303030303030ULL
+
+static inline uint64_t load8(const char *s) {
+  uint64_t w;
+  memcpy(&w, s, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  w = __builtin_bswap64(w);
+#endif
+  return w;
+}
+
+/* Bytes 0..k-1 of a word (k in 0..8). */
+static inline uint64_t low_bytes(unsigned k) { return k >= 8 ? ~0ULL : (1ULL << (8 * k)) - 1; }
+
+/* The first nd bytes of w (nd in 1..8) as decimal digits, most
+ * significant first: 0 and *out, or -1 if any is not '0'..'9'. A byte
+ * below '0' borrows and sets a high bit; one above '9' does after + 0x76. */
+static inline int digits_swar(uint64_t w, unsigned nd, uint64_t *out) {
+  uint64_t keep = low_bytes(nd);
+  uint64_t d = (w & keep) - (ZEROS & keep);
+  if ((d | (d + (0x7676767676767676ULL & keep))) & HIGHS & keep) return -1;
+  uint64_t x = d << (64 - 8 * nd); /* left-pad with zero digits */
+  x = x * 10 + (x >> 8);
+  x = (((x & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
+       (((x >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >> 32;
+  *out = x;
+  return 0;
+}
+
 /* Accumulate up to 19 digits into *v; 0, EFORMAT (non-digit or none) or
  * ERANGE (beyond UINT64_MAX). */
 static inline int digits_u64(const char *s, size_t n, uint64_t *out) {
@@ -230,19 +260,86 @@ int fixgw_to_timeonly(const char *s, size_t n, int64_t *ns) {
 
 int fixgw_to_timestamp(const char *s, size_t n, int64_t *ns) {
   if (!s || !ns) return FIXGW_EINVAL;
-  if (n < 17 || s[8] != '-') return FIXGW_EFORMAT;
-  fixgw_date_t d;
-  int64_t t;
-  int rc = hms(s + 9, n - 9, &t);
-  int rd = ymd(s, &d, 1);
-  if (rd == FIXGW_EFORMAT || rc == FIXGW_EFORMAT) return FIXGW_EFORMAT;
-  if (rd) return rd;
-  if (rc) return rc;
-  int64_t days = fixgw_days_from_civil(d.year, d.month, d.day);
-  /* Years 0000..9999 all fit in int64 ns (±292 years of the epoch do
-   * not): refuse what would overflow. */
+  if (n != 17 && n != 21 && n != 24 && n != 27) return FIXGW_EFORMAT;
+  /* Date: eight digits in one go. Time: "HH:MM:SS" with the colons made
+   * '0' reads as the number HH*10^6 + MM*10^3 + SS. Fraction: the last 8
+   * bytes with those before the fraction made '0'. No byte outside s[0..n)
+   * is read. */
+  uint64_t ymd, hms, frac = 0;
+  uint64_t t = load8(s + 9);
+  if (s[8] != '-' || ((t >> 16) & 0xFF) != ':' || ((t >> 40) & 0xFF) != ':')
+    return FIXGW_EFORMAT;
+  t ^= ((uint64_t)(':' ^ '0') << 16) | ((uint64_t)(':' ^ '0') << 40);
+  if (digits_swar(load8(s), 8, &ymd) || digits_swar(t, 8, &hms)) return FIXGW_EFORMAT;
+  if (n > 17) {
+    unsigned k = (unsigned)(n - 18); /* 3, 6 or 9 fraction digits */
+    if (s[17] != '.') return FIXGW_EFORMAT;
+    uint64_t f = load8(s + n - 8), hi = 0;
+    unsigned take = k < 8 ? k : 8;
+    uint64_t pre = low_bytes(8 - take);
+    f = (f & ~pre) | (ZEROS & pre);
+    if (digits_swar(f, 8, &frac)) return FIXGW_EFORMAT;
+    if (k == 9) {
+      hi = (uint64_t)(unsigned char)s[18] - '0';
+      if (hi > 9) return FIXGW_EFORMAT;
+      frac += hi * 100000000;
+    } else {
+      frac *= k == 6 ? 1000 : 1000000;
+    }
+  }
+  int32_t y = (int32_t)(ymd / 10000);
+  unsigned mo = (unsigned)(ymd / 100 % 100), d = (unsigned)(ymd % 100);
+  unsigned h = (unsigned)(hms / 1000000), mi = (unsigned)(hms / 1000 % 1000),
+           se = (unsigned)(hms % 1000);
+  if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || se > 60)
+    return FIXGW_ERANGE;
+  if (se == 60) { /* leap second: clamp to the last representable instant */
+    se = 59;
+    frac = 999999999;
+  }
+  int64_t days = fixgw_days_from_civil(y, mo, d);
+  /* Years 0000..9999 do not all fit in int64 ns (about +-292 years of the
+   * epoch do): refuse what would overflow. */
   if (days > 106751 || days < -106751) return FIXGW_ERANGE;
-  *ns = days * 86400000000000LL + t;
+  *ns = days * 86400000000000LL + ((int64_t)h * 3600 + mi * 60 + se) * 1000000000LL +
+        (int64_t)frac;
+  return 0;
+}
+
+/* Values inside a parsed frame have at least 8 readable bytes after their
+ * start (an SOH and the trailer follow every body value), which lets the
+ * common short cases load one word. The callers check that bound. */
+int fixgw__decimal_padded(const char *s, size_t n, fixgw_decimal_t *out) {
+  int neg = n > 0 && s[0] == '-';
+  s += neg;
+  n -= (size_t)neg;
+  if (n == 0 || n > 8) return fixgw_to_decimal(s - neg, n + (size_t)neg, out);
+  uint64_t w = load8(s), keep = low_bytes((unsigned)n);
+  uint64_t y = w ^ 0x2E2E2E2E2E2E2E2EULL; /* '.' bytes become zero */
+  uint64_t dot = (y - 0x0101010101010101ULL) & ~y & HIGHS & keep;
+  unsigned nd = (unsigned)n, frac = 0;
+  if (dot) {
+    /* Later flags are a second '.' or a borrow artefact over a '/': both
+     * fail the digit test below once the first '.' is squeezed out. */
+    unsigned k = (unsigned)__builtin_ctzll(dot) >> 3;
+    w = (w & low_bytes(k)) | ((w >> 8) & ~low_bytes(k));
+    nd = (unsigned)n - 1;
+    frac = nd - k;
+    if (nd == 0) return FIXGW_EFORMAT;
+  }
+  uint64_t v;
+  if (digits_swar(w, nd, &v)) return FIXGW_EFORMAT;
+  out->mant = neg ? -(int64_t)v : (int64_t)v;
+  out->exp = -(int32_t)frac;
+  return 0;
+}
+
+int fixgw__int_padded(const char *s, size_t n, int64_t *out) {
+  int neg = n > 0 && s[0] == '-';
+  if (n - (size_t)neg == 0 || n - (size_t)neg > 8) return fixgw_to_int(s, n, out);
+  uint64_t v;
+  if (digits_swar(load8(s + neg), (unsigned)(n - (size_t)neg), &v)) return FIXGW_EFORMAT;
+  *out = neg ? -(int64_t)v : (int64_t)v;
   return 0;
 }
 
@@ -289,6 +386,14 @@ int fixgw_decimal_cmp(fixgw_decimal_t a, fixgw_decimal_t b) {
 }
 
 double fixgw_decimal_to_double(fixgw_decimal_t d) {
+  /* mant and 10^|exp| both exact in a double: one IEEE operation rounds
+   * the true value correctly. */
+  static const double p10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  const int64_t exact = (int64_t)1 << 53;
+  if (d.mant > -exact && d.mant < exact && d.exp >= -22 && d.exp <= 22)
+    return d.exp >= 0 ? (double)d.mant * p10[d.exp] : (double)d.mant / p10[-d.exp];
   double v = (double)d.mant;
   int32_t e = d.exp;
   while (e > 0) {

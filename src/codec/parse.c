@@ -306,10 +306,17 @@ body_length:
 #define HIGHS 0x8080808080808080ULL
 
 /* Tags of 1-7 digits, the usual case, from one 8-byte load at the field
- * start: find '=' (exact zero-byte test on w ^ '='), check the digits and
- * convert them with three multiplies (the "eight digits at once" method,
- * digits left-padded with zeros). Returns the tag length, or 0 when the
- * slow path must decide (no '=' in 8 bytes, empty, non-digit, leading 0). */
+ * start, with no branch on the digit count:
+ *   - '=' is the lowest zero byte of w ^ '='. The cheap test
+ *     (y - 0x01..) & ~y & 0x80.. may flag bytes above the first zero byte
+ *     (borrows), never below it, so its lowest flag is exact;
+ *   - the bytes below it must be digits: d = byte - '0' must be 0..9 for
+ *     each, i.e. neither d nor d + 0x76 has its high bit set (a byte below
+ *     '0' borrows and sets it too);
+ *   - the first byte must be '1'..'9' (no empty tag, no leading zero);
+ *   - the digits, left-padded with zero bytes, become the value with three
+ *     multiply steps ("eight digits at once").
+ * Returns the tag length, or 0 when the byte-wise path must decide. */
 static inline unsigned tag_swar(const char *s, uint32_t *tag) {
   uint64_t w;
   memcpy(&w, s, 8);
@@ -317,22 +324,19 @@ static inline unsigned tag_swar(const char *s, uint32_t *tag) {
   w = __builtin_bswap64(w);
 #endif
   uint64_t y = w ^ 0x3D3D3D3D3D3D3D3DULL;
-  uint64_t eq = ~(((y & LOW7) + LOW7) | y) & HIGHS;
-  if (FIXGW_UNLIKELY(!eq)) return 0;
-  unsigned L = (unsigned)__builtin_ctzll(eq) >> 3; /* 0..7 */
-  uint64_t keep = (1ULL << (8 * L)) - 1;          /* L <= 7: shift < 64 */
-  uint64_t a = w & keep;
-  /* Each kept byte 0x30..0x39: high nibble 3, low nibble + 6 stays < 16. */
-  uint64_t bad = ((a & 0xF0F0F0F0F0F0F0F0ULL) ^ (0x3030303030303030ULL & keep)) |
-                 (((a & 0x0F0F0F0F0F0F0F0FULL) + (0x0606060606060606ULL & keep)) &
-                  0xF0F0F0F0F0F0F0F0ULL);
-  if (FIXGW_UNLIKELY(bad | (L == 0) | ((w & 0xFF) == '0'))) return 0;
-  uint64_t x = (a & 0x0F0F0F0F0F0F0F0FULL) << (8 * (8 - L));
+  uint64_t eq = (y - 0x0101010101010101ULL) & ~y & HIGHS;
+  uint64_t low = eq & (0 - eq);  /* the '=' byte's high bit */
+  uint64_t keep = (low >> 7) - 1; /* the bytes below '=' (all if none) */
+  uint64_t d = (w & keep) - (0x3030303030303030ULL & keep);
+  uint64_t bad = (d | (d + (0x7676767676767676ULL & keep))) & HIGHS & keep;
+  if (FIXGW_UNLIKELY(bad | !eq | ((uint8_t)((w & 0xFF) - '1') > 8))) return 0;
+  unsigned bits = (unsigned)__builtin_ctzll(low) - 7; /* 8 * length, 8..56 */
+  uint64_t x = d << (64 - bits);
   x = x * 10 + (x >> 8);
   x = (((x & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
        (((x >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >> 32;
   *tag = (uint32_t)x;
-  return L;
+  return bits >> 3;
 }
 
 int fixgw_parse(fixgw_parser_t *p, const char *buf, size_t len,
@@ -413,7 +417,7 @@ int fixgw_parse(fixgw_parser_t *p, const char *buf, size_t len,
 
   /* A field takes at least 4 bytes ("t=v" SOH), which bounds the field
    * count: within max_fields, the loop need not check it. */
-  const int check_max = cs / 4 > maxf;
+  const uint32_t limit = cs / 4 > maxf ? maxf : UINT32_MAX;
 
   uint32_t n = 2;
   uint32_t pos = body;
@@ -460,7 +464,7 @@ int fixgw_parse(fixgw_parser_t *p, const char *buf, size_t len,
     }
     want_data = 0;
     if (FIXGW_UNLIKELY(vend == v)) BAD_FIELD(FIXGW_EEMPTYVALUE, pos, tag);
-    if (FIXGW_UNLIKELY(check_max) && n >= maxf) BAD_FIELD(FIXGW_ETOOMANYFIELDS, pos, tag);
+    if (FIXGW_UNLIKELY(n >= limit)) BAD_FIELD(FIXGW_ETOOMANYFIELDS, pos, tag);
     f[n].tag = tag;
     f[n].val = buf + v;
     f[n].len = vend - v;

@@ -1,5 +1,6 @@
 /* Typed conversions: every type, edges, overflow, malformed values. Each
  * input is placed right before a guard page so a read past its end faults. */
+#include <stdio.h>
 #include <string.h>
 
 #include "fixgw/codec.h"
@@ -182,8 +183,59 @@ static void test_dates(void **state) {
   assert_int_equal(fixgw_to_month_year("2026", 4, &d), FIXGW_EFORMAT);
 }
 
+/* The in-message getters take word-at-a-time paths for short values; they
+ * must agree with the byte-wise conversions on every input. Random values
+ * over an alphabet of digits, '.', '-' and the bytes around '0'..'9'. */
+#include "fixmsg.h"
+static void test_getters_match_conversions(void **state) {
+  (void)state;
+  fixgw_parser_t p;
+  assert_int_equal(fixgw_parser_init(&p, NULL), 0);
+  static const char alphabet[] = "0123456789.-/:0123456789";
+  uint64_t x = 0x2545F4914F6CDD1DULL;
+  for (int round = 0; round < 20000; round++) {
+    char val[16], body[64], msg[256];
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    size_t n = 1 + x % 10;
+    for (size_t i = 0; i < n; i++) val[i] = alphabet[(x >> (5 * i + 8)) % (sizeof alphabet - 1)];
+    val[n] = 0;
+    snprintf(body, sizeof body, "35=D|44=%s|", val);
+    size_t len = fixmsg(msg, sizeof msg, "FIX.4.4", body);
+    fixgw_msg_t m;
+    size_t used;
+    assert_int_equal(fixgw_parse(&p, msg, len, &used, &m, NULL), 0);
+    fixgw_decimal_t a = {0, 0}, b = {0, 0};
+    int ra = fixgw_msg_get_decimal(&m, 44, &a), rb = fixgw_to_decimal(val, n, &b);
+    if (ra != rb || (ra == 0 && (a.mant != b.mant || a.exp != b.exp)))
+      fail_msg("decimal '%s': getter %s %lld e%d, conversion %s %lld e%d", val,
+               fixgw_err_name(ra), (long long)a.mant, a.exp, fixgw_err_name(rb),
+               (long long)b.mant, b.exp);
+    int64_t ia = 0, ib = 0;
+    ra = fixgw_msg_get_int(&m, 44, &ia);
+    rb = fixgw_to_int(val, n, &ib);
+    if (ra != rb || (ra == 0 && ia != ib))
+      fail_msg("int '%s': getter %s %lld, conversion %s %lld", val, fixgw_err_name(ra),
+               (long long)ia, fixgw_err_name(rb), (long long)ib);
+  }
+  fixgw_parser_destroy(&p);
+}
+
+static void test_decimal_to_double_rounding(void **state) {
+  (void)state;
+  /* 8.3952423 is the nearest double to itself only when converted in one
+   * correctly rounded step. */
+  assert_true(fixgw_decimal_to_double((fixgw_decimal_t){83952423, -7}) == 8.3952423);
+  assert_true(fixgw_decimal_to_double((fixgw_decimal_t){108321, -5}) == 1.08321);
+  assert_true(fixgw_decimal_to_double((fixgw_decimal_t){-5, -3}) == -0.005);
+  assert_true(fixgw_decimal_to_double((fixgw_decimal_t){15, 2}) == 1500.0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_getters_match_conversions),
+      cmocka_unit_test(test_decimal_to_double_rounding),
       cmocka_unit_test(test_int),       cmocka_unit_test(test_decimal),
       cmocka_unit_test(test_char_bool), cmocka_unit_test(test_timestamp),
       cmocka_unit_test(test_dates),
