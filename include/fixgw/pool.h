@@ -83,8 +83,10 @@ typedef struct fixgw__pool_hdr {
 /* Embed or allocate this; the fields are private. Not copyable once
  * initialised. */
 typedef struct fixgw_pool {
-  /* Owner-thread state: read and written by the owner only (stats() reads
-   * it with plain loads of naturally aligned words). */
+  /* Owner-thread state, written by the owner only. nfree, hwm, failed,
+   * bad_puts and reclaimed are also read by stats() on any thread, so the
+   * owner writes them with relaxed atomic stores (FIXGW__POOL_LD/ST below):
+   * plain moves on x86, never a locked read-modify-write. */
   fixgw__pool_hdr_t *head; /* private free list */
   uint32_t nfree;          /* length of the private free list */
   uint32_t capacity;
@@ -174,14 +176,22 @@ int fixgw__pool_put_checked(fixgw_pool_t *p, void *obj);
 #define FIXGW__POOL_LIVE ((uintptr_t)0x4c495645u) /* "LIVE" */
 #define FIXGW__POOL_FREE ((uintptr_t)0x46524545u) /* "FREE" */
 
+/* Owner-written counters that other threads read (stats): a relaxed load
+ * and a relaxed store, so a reader never sees a torn value and the owner
+ * pays no atomic read-modify-write. Only the owner may use ST. */
+#define FIXGW__POOL_LD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define FIXGW__POOL_ST(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+
 /* One object, or NULL when the pool is exhausted (counted in failed_gets).
  * Owner thread only. Contents are whatever the last user left. */
 static inline void *fixgw_pool_get(fixgw_pool_t *p) {
   fixgw__pool_hdr_t *h = p->head;
   if (FIXGW_UNLIKELY(h == NULL)) return fixgw__pool_get_slow(p);
   p->head = h->next;
-  uint32_t used = p->capacity - --p->nfree;
-  if (used > p->hwm) p->hwm = used;
+  uint32_t nfree = FIXGW__POOL_LD(p->nfree) - 1;
+  FIXGW__POOL_ST(p->nfree, nfree);
+  uint32_t used = p->capacity - nfree;
+  if (used > FIXGW__POOL_LD(p->hwm)) FIXGW__POOL_ST(p->hwm, used);
   if (FIXGW_UNLIKELY(p->checks)) h->tag = FIXGW__POOL_LIVE;
   return (char *)h + sizeof *h;
 }
@@ -193,7 +203,7 @@ static inline int fixgw_pool_put(fixgw_pool_t *p, void *obj) {
   fixgw__pool_hdr_t *h = (fixgw__pool_hdr_t *)(void *)((char *)obj - sizeof *h);
   h->next = p->head;
   p->head = h;
-  p->nfree++;
+  FIXGW__POOL_ST(p->nfree, FIXGW__POOL_LD(p->nfree) + 1);
   return 0;
 }
 

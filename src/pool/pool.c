@@ -218,13 +218,21 @@ void fixgw_pool_stats(const fixgw_pool_t *p, fixgw_pool_stats_t *out) {
   if (out == NULL) return;
   memset(out, 0, sizeof *out);
   if (p == NULL) return;
-  uint32_t pending = (uint32_t)(load_pushes(p) - p->reclaimed);
+  /* Owner-written words, read with relaxed loads (see FIXGW__POOL_LD):
+   * each is untorn; together they are not a snapshot. reclaimed is read
+   * before pushes so that pending (pushes - reclaimed) never wraps below 0
+   * (both only grow, reclaimed never passes pushes). */
+  uint64_t reclaimed = FIXGW__POOL_LD(p->reclaimed);
+  uint32_t pending = (uint32_t)(load_pushes(p) - reclaimed);
+  uint32_t nfree = FIXGW__POOL_LD(p->nfree);
+  uint32_t used = p->capacity - nfree;
   out->capacity = p->capacity;
   out->pending_remote = pending;
-  out->in_use = p->capacity - p->nfree - pending;
-  out->high_water = p->hwm;
-  out->failed_gets = p->failed;
-  out->bad_puts = p->bad_puts + ck_pr_load_64((uint64_t *)&p->remote_bad_puts);
+  out->in_use = used > pending ? used - pending : 0;
+  out->high_water = FIXGW__POOL_LD(p->hwm);
+  out->failed_gets = FIXGW__POOL_LD(p->failed);
+  out->bad_puts = FIXGW__POOL_LD(p->bad_puts) +
+                  ck_pr_load_64((uint64_t *)&p->remote_bad_puts);
 }
 
 void *fixgw__pool_get_slow(fixgw_pool_t *p) {
@@ -248,12 +256,13 @@ void *fixgw__pool_get_slow(fixgw_pool_t *p) {
     TSAN_ACQUIRE(&p->ret);
     if (cur.head != NULL) {
       p->head = cur.head;
-      p->nfree += (uint32_t)(cur.pushes - p->reclaimed);
-      p->reclaimed = cur.pushes;
+      FIXGW__POOL_ST(p->nfree, FIXGW__POOL_LD(p->nfree) +
+                                   (uint32_t)(cur.pushes - p->reclaimed));
+      FIXGW__POOL_ST(p->reclaimed, cur.pushes);
       return fixgw_pool_get(p);
     }
   }
-  p->failed++;
+  FIXGW__POOL_ST(p->failed, FIXGW__POOL_LD(p->failed) + 1);
   return NULL;
 }
 
@@ -274,13 +283,13 @@ static int check_put(fixgw_pool_t *p, void *obj) {
 int fixgw__pool_put_checked(fixgw_pool_t *p, void *obj) {
   int rc = check_put(p, obj);
   if (rc) {
-    p->bad_puts++;
+    FIXGW__POOL_ST(p->bad_puts, FIXGW__POOL_LD(p->bad_puts) + 1);
     return rc;
   }
   fixgw__pool_hdr_t *h = hdr_of(obj);
   h->next = p->head;
   p->head = h;
-  p->nfree++;
+  FIXGW__POOL_ST(p->nfree, FIXGW__POOL_LD(p->nfree) + 1);
   return 0;
 }
 
