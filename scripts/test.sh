@@ -53,15 +53,21 @@ step "libFuzzer, ${FUZZ_SECONDS}s per target"
 shopt -s nullglob
 fuzzers=("$B"/clang/fuzz/fuzz_*)
 for f in "${fuzzers[@]}"; do
+  case "$f" in *.seeds) continue ;; esac
   [ -x "$f" ] || continue
   name=$(basename "$f")
   corpus="$B/fuzz-corpus/$name"
   mkdir -p "$corpus"
-  seeds=tests/fuzz/seeds/${name#fuzz_}
-  echo "--- $name"
+  # Seed directories are listed by the build next to the binary; libFuzzer
+  # reads them and writes new inputs only to the first directory given.
+  seeds=()
+  if [ -f "$f.seeds" ]; then
+    while IFS= read -r d; do [ -d "$d" ] && seeds+=("$d"); done <"$f.seeds"
+  fi
+  echo "--- $name (${#seeds[@]} seed dirs)"
   "$f" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
     -artifact_prefix="$B/fuzz-corpus/$name-" -print_final_stats=1 \
-    "$corpus" ${seeds:+$( [ -d "$seeds" ] && echo "$seeds")} 2>&1 | tail -n 12
+    "$corpus" "${seeds[@]}" 2>&1 | tail -n 12
 done
 
 step "all test builds passed"

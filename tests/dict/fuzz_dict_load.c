@@ -1,7 +1,9 @@
 /* libFuzzer target for the runtime dictionary loader.
  *
- * Input: bytes 0-1 name an allocation to fail (0: none, else 1..1023), the
- * rest is the XML. Checked on every call:
+ * Input: XML as is when it starts with '<' (so plain XML files seed the
+ * corpus); otherwise bytes 0-1 name an allocation to fail, as
+ * (byte0 & 3) << 8 | byte1 (0: none, else 1..1023), and the rest is the
+ * XML. Checked on every call:
  *   - a success is a self-consistent model (every index in range, every
  *     lookup finds what it should) and frees to zero live blocks;
  *   - a failure is a negative code with the same code and a message in the
@@ -49,11 +51,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 2) return 0;
-  falloc t = {0, 0, (long)(data[0] | (data[1] & 3u) << 8), 0};
+  long fail_at = 0;
+  size_t skip = 0;
+  if (data[0] != '<') {
+    fail_at = (long)((data[0] & 3u) << 8 | data[1]);
+    skip = 2;
+  }
+  falloc t = {0, 0, fail_at, 0};
   fixgw_allocator_t a = {f_alloc, f_free, &t};
   fixgw_dict_t *d = NULL;
   fixgw_dict_error_t err;
-  int rc = fixgw_dict_load_mem((const char *)data + 2, size - 2, "fuzz", &a, &d,
+  int rc = fixgw_dict_load_mem((const char *)data + skip, size - skip, "fuzz", &a, &d,
                                &err);
   if (rc == 0) {
     char why[256];
@@ -82,8 +90,8 @@ int main(int argc, char **argv) {
     size_t n = fread(buf + 2, 1, sizeof buf - 2, f);
     fclose(f);
     for (unsigned k = 0; k <= 64; k++) {
-      buf[0] = (uint8_t)k;
-      buf[1] = 0;
+      buf[0] = 0; /* never '<': the selector bytes are always read */
+      buf[1] = (uint8_t)k;
       LLVMFuzzerTestOneInput(buf, n + 2);
     }
     ran++;
