@@ -10,5 +10,6 @@
 #include "fixgw/ring.h"
 #include "fixgw/thread.h"
 #include "fixgw/metrics.h"
+#include "fixgw/rt.h"
 
 #endif

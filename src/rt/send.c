@@ -1,0 +1,130 @@
+/*
+ * The sender thread: poll the priority set, write, record latency, free;
+ * and the stop protocol that drains it.
+ */
+#define _GNU_SOURCE /* sched_yield, pthread_equal with -std=c11 */
+#include <pthread.h>
+#include <sched.h>
+#include <string.h>
+
+#include "rt_internal.h"
+
+void fixgw__rt_release_unsent(fixgw_rt_t *rt, fixgw_msgbuf_t *m, unsigned lv,
+                              int reason) {
+  fixgw__rt_level_t *l = &rt->lvl[lv];
+  if (reason == FIXGW_ESTOPPED)
+    fixgw_counter_add(&l->dropped, 1);
+  else
+    fixgw_counter_add(&l->write_errors, 1);
+  if (rt->cfg.drop_cb) rt->cfg.drop_cb(rt->cfg.user, m, reason);
+  if (fixgw_msgbuf_put_remote(m) != 0) fixgw_counter_add(&l->free_errors, 1);
+}
+
+/* One message, on the sender thread: write it, time it, free it. */
+static void deliver(fixgw_rt_t *rt, fixgw_msgbuf_t *m, unsigned lv) {
+  int rc = rt->cfg.write_cb(rt->cfg.user, (const char *)fixgw_msgbuf_data(m), m->len);
+  if (FIXGW_UNLIKELY(rc < 0)) {
+    fixgw__rt_release_unsent(rt, m, lv, rc);
+    return;
+  }
+  /* On the wire as far as the host is concerned: stamp now. A negative
+   * difference (TSC skew across cores) is recorded as 0 and counted as
+   * underflow by the histogram. */
+  uint64_t now = fixgw_clock_now_ns(&rt->clock);
+  fixgw_hist_record(&rt->hist[lv], (int64_t)(now - m->enqueue_ns));
+  fixgw__rt_level_t *l = &rt->lvl[lv];
+  fixgw_counter_add(&l->bytes, m->len);
+  fixgw_counter_add(&l->written, 1);
+  /* put_remote orders our reads of m before handing it back to its owner
+   * (release fence + CAS inside). */
+  if (FIXGW_UNLIKELY(fixgw_msgbuf_put_remote(m) != 0))
+    fixgw_counter_add(&l->free_errors, 1);
+}
+
+/* fixgw_poll_cb of the run loop: up to batch messages, one poll each, so
+ * every message is chosen by priority at the moment it is sent (a Critical
+ * posted during a long batch goes next, not after the batch). */
+static int sender_poll(void *user) {
+  fixgw_rt_t *rt = user;
+  const uint32_t batch = rt->cfg.batch;
+  uint32_t n = 0;
+  while (n < batch) {
+    void *v;
+    fixgw_prio_t lv;
+    if (fixgw_prio_poll(rt->set, &v, &lv) != 0) break;
+    deliver(rt, (fixgw_msgbuf_t *)v, (unsigned)lv);
+    n++;
+  }
+  return (int)n;
+}
+
+static void sender_main(fixgw_thread_t *self, void *arg) {
+  /* Returns after a stop was requested and a poll started after it found
+   * nothing: everything posted before the request has been delivered.
+   * sender_poll never fails, so the loop's result is always 0. */
+  (void)fixgw_thread_run(self, sender_poll, arg);
+}
+
+int fixgw_rt_start(fixgw_rt_t *rt, fixgw_thread_result_t *res) {
+  if (rt == NULL) return FIXGW_EINVAL;
+  if (rt->state != FIXGW__RT_CREATED) return FIXGW_ESTATE;
+  fixgw_thread_config_t tc;
+  memset(&tc, 0, sizeof tc);
+  tc.name = rt->name;
+  tc.cpus = rt->cfg.cpu >= 0 ? &rt->cpus : NULL;
+  tc.rt_priority = rt->cfg.rt_priority;
+  tc.wait = rt->cfg.wait;
+  memset(&rt->thr, 0, sizeof rt->thr);
+  int rc = fixgw_thread_start(&rt->thr, &tc, sender_main, rt, res);
+  if (rc != 0) return rc;
+  rt->state = FIXGW__RT_RUNNING;
+  return 0;
+}
+
+int fixgw_rt_stop(fixgw_rt_t *rt) {
+  if (rt == NULL) return FIXGW_EINVAL;
+  if (rt->state == FIXGW__RT_STOPPED) return FIXGW_ESTATE;
+  if (rt->state == FIXGW__RT_RUNNING && pthread_equal(pthread_self(), rt->thr.tid))
+    return FIXGW_ESTATE; /* from write_cb/drop_cb: joining would deadlock */
+
+  /* 1. Close. The fence orders closed = 1 before our reads of nprod and of
+   * every producer's active flag; pairs with the fence in fixgw_rt_post
+   * between its active = 1 and its read of closed (see there). */
+  __atomic_store_n(&rt->closed, 1, __ATOMIC_RELAXED);
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+
+  /* 2. Wait out posts in progress. Acquire: a producer's enqueue happens
+   * before we see its active drop to 0. Bounded by the longest post (the
+   * BACKOFF bound, or a producer's preemption). */
+  uint32_t np = __atomic_load_n(&rt->nprod, __ATOMIC_RELAXED);
+  for (uint32_t i = 0; i < np; i++) {
+    unsigned spins = 0;
+    while (__atomic_load_n(&rt->prod[i].active, __ATOMIC_ACQUIRE)) {
+      if (++spins < 64)
+        fixgw_cpu_relax();
+      else
+        sched_yield();
+    }
+  }
+
+  /* 3. Every accepted post is now in a ring. fixgw_thread_stop's release
+   * publishes that to the sender's run loop, which drains before it
+   * returns. */
+  int rc = 0;
+  if (rt->state == FIXGW__RT_RUNNING) {
+    fixgw_thread_stop(&rt->thr);
+    rc = fixgw_thread_join(&rt->thr);
+  }
+  rt->state = FIXGW__RT_STOPPED;
+
+  /* 4. The sender is joined (or never ran): this thread is the consumer
+   * now. Anything left was never going to be sent: report and free it.
+   * After a normal drain there is nothing; after a never-started sender
+   * this is what keeps the messages accounted for. Not after a failed join:
+   * the sender might still be polling, and the set has one consumer. */
+  void *v;
+  fixgw_prio_t lv;
+  while (rc == 0 && fixgw_prio_poll(rt->set, &v, &lv) == 0)
+    fixgw__rt_release_unsent(rt, (fixgw_msgbuf_t *)v, (unsigned)lv, FIXGW_ESTOPPED);
+  return rc;
+}
