@@ -6,6 +6,7 @@
 #include "fixgw/codec.h"
 #include "fixgw/gen.h"
 #include "fixgw/dict.h"
+#include "fixgw/validate.h"
 #include "fixgw/pool.h"
 #include "fixgw/ring.h"
 #include "fixgw/thread.h"

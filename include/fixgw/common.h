@@ -62,6 +62,9 @@ extern "C" {
   X(EDICT_UNDEF, -204, "dictionary refers to an undefined field or component") \
   X(EDICT_CYCLE, -205, "dictionary component includes itself")              \
   X(EDICT_LIMIT, -206, "dictionary exceeds a size or nesting limit")        \
+  X(EREJECT, -250, "message fails validation (see the reject reason)")    \
+  X(ENODICT, -251, "no dictionary for this message's version")             \
+  X(EREQUIRED, -252, "a required field is missing")                        \
   X(EDOUBLEFREE, -100, "object returned to its pool twice")                 \
   X(EFOREIGN, -101, "pointer does not belong to this pool")                 \
   X(ENOCPU, -130, "no usable CPU: absent, offline or not allowed")          \

@@ -1,0 +1,572 @@
+/* Session-level validation of a parsed message against dictionaries. */
+#include <string.h>
+
+#include "dictx_internal.h"
+#include "internal.h"
+
+/* ------------------------------------------------------------ reasons */
+
+const char *fixgw_reject_reason_text(int reason) {
+  switch (reason) {
+#define FIXGW__SRR_TEXT(name, value, text) \
+  case value:                              \
+    return text;
+    FIXGW_REJECT_REASON_MAP(FIXGW__SRR_TEXT)
+#undef FIXGW__SRR_TEXT
+    default:
+      return "Unknown";
+  }
+}
+
+const char *fixgw_reject_reason_name(int reason) {
+  switch (reason) {
+#define FIXGW__SRR_NAME(name, value, text) \
+  case value:                              \
+    return #name;
+    FIXGW_REJECT_REASON_MAP(FIXGW__SRR_NAME)
+#undef FIXGW__SRR_NAME
+    default:
+      return "?";
+  }
+}
+
+int fixgw_reject_from_parse_error(const fixgw_parse_error_t *pe,
+                                  fixgw_reject_t *rej) {
+  if (!pe || !rej) return FIXGW_EINVAL;
+  int reason;
+  switch (pe->code) {
+    case FIXGW_ETAG: reason = FIXGW_SRR_INVALID_TAG_NUMBER; break;
+    case FIXGW_EEMPTYVALUE: reason = FIXGW_SRR_TAG_WITHOUT_VALUE; break;
+    default: return FIXGW_ENOTFOUND;
+  }
+  rej->reason = reason;
+  rej->ref_tag = pe->tag;
+  rej->ref_msgtype.ptr = NULL;
+  rej->ref_msgtype.len = 0;
+  rej->field_index = 0;
+  return 0;
+}
+
+/* ------------------------------------------------------ per-dict tables */
+
+/* cls[] byte: the value class in the low nibble, and */
+#define CLS_MASK 0x0Fu
+#define CLS_ENUM 0x80u /* the field is enumerated */
+#define CLS_CSET 0x40u /* ... and every value is one byte: bitset cset[] */
+
+struct fixgw__vdict {
+  const fixgw_dict_t *d;
+  uint32_t stamp_base; /* stamps of member k of this dict: [base + k] */
+  const uint8_t *cls;  /* per field index */
+  const uint16_t *cset; /* per field index: bitset index (CLS_CSET only) */
+  const uint64_t (*bits)[4];
+};
+
+void fixgw_validator_config_default(fixgw_validator_config_t *cfg,
+                                    const fixgw_dict_t *dict) {
+  if (!cfg) return;
+  memset(cfg, 0, sizeof *cfg);
+  cfg->dict = dict;
+  cfg->default_appl_ver = FIXGW_DICT_UNKNOWN;
+  cfg->checks = FIXGW_VAL_ALL;
+  cfg->user_tag_min = 5000;
+}
+
+static uint32_t n_csets(const fixgw_dict_t *d) {
+  uint32_t n = 0;
+  for (uint32_t f = 0; f < d->nfields; f++) {
+    const fixgw_dict_field_t *fd = &d->fields[f];
+    if (!fd->nvalues) continue;
+    uint32_t k = 0;
+    while (k < fd->nvalues && d->strings[d->values[fd->values + k].value + 1] == 0) k++;
+    n += k == fd->nvalues;
+  }
+  return n;
+}
+
+static size_t align8(size_t n) { return (n + 7) & ~(size_t)7; }
+
+int fixgw_validator_init(fixgw_validator_t *v,
+                         const fixgw_validator_config_t *cfg) {
+  if (!v || !cfg || !cfg->dict || (cfg->checks & ~FIXGW_VAL_ALL))
+    return FIXGW_EINVAL;
+  const fixgw_dict_t *dicts[1 + FIXGW_DICT_COUNT_];
+  int8_t slot[FIXGW_DICT_COUNT_];
+  uint32_t nd = 0;
+  dicts[nd++] = cfg->dict;
+  if (!cfg->dict->transport && cfg->dict->major != 4) return FIXGW_EINVAL;
+  for (int k = 0; k < FIXGW_DICT_COUNT_; k++) {
+    slot[k] = -1;
+    const fixgw_dict_t *a = cfg->app[k];
+    if (!a) continue;
+    if (!cfg->dict->transport || a->transport || k == FIXGW_DICT_UNKNOWN ||
+        k == FIXGW_DICT_FIXT11)
+      return FIXGW_EINVAL;
+    uint32_t j = 1;
+    while (j < nd && dicts[j] != a) j++;
+    if (j == nd) dicts[nd++] = a;
+    slot[k] = (int8_t)j;
+  }
+  /* One block: vdicts, stamps, then per dict cls, cset, bitsets. */
+  size_t size = align8(nd * sizeof(struct fixgw__vdict));
+  uint32_t nstamps = 0;
+  for (uint32_t j = 0; j < nd; j++) nstamps += dicts[j]->nmembers;
+  size += align8((size_t)nstamps * sizeof(uint32_t));
+  for (uint32_t j = 0; j < nd; j++) {
+    size += align8(dicts[j]->nfields);
+    size += align8((size_t)dicts[j]->nfields * sizeof(uint16_t));
+    size += (size_t)n_csets(dicts[j]) * 32;
+  }
+  char *mem = fixgw__alloc(cfg->allocator, size);
+  if (!mem) return FIXGW_ENOMEM;
+  memset(mem, 0, size);
+  memset(v, 0, sizeof *v);
+  v->cfg_ = *cfg;
+  v->mem_ = mem;
+  v->vd_ = (struct fixgw__vdict *)(void *)mem;
+  v->nvd_ = nd;
+  memcpy(v->app_vd_, slot, sizeof slot);
+  char *p = mem + align8(nd * sizeof(struct fixgw__vdict));
+  v->stamps_ = (uint32_t *)(void *)p;
+  v->nstamps_ = nstamps;
+  p += align8((size_t)nstamps * sizeof(uint32_t));
+  uint32_t base = 0;
+  for (uint32_t j = 0; j < nd; j++) {
+    const fixgw_dict_t *d = dicts[j];
+    struct fixgw__vdict *vd = &v->vd_[j];
+    uint8_t *cls = (uint8_t *)p;
+    p += align8(d->nfields);
+    uint16_t *cset = (uint16_t *)(void *)p;
+    p += align8((size_t)d->nfields * sizeof(uint16_t));
+    uint64_t(*bits)[4] = (uint64_t(*)[4])(void *)p;
+    uint16_t nb = 0;
+    for (uint32_t f = 0; f < d->nfields; f++) {
+      const fixgw_dict_field_t *fd = &d->fields[f];
+      cls[f] = (uint8_t)fixgw_field_type_class((fixgw_field_type)fd->type);
+      cset[f] = 0;
+      if (!fd->nvalues) continue;
+      cls[f] |= CLS_ENUM;
+      uint32_t k = 0;
+      while (k < fd->nvalues && d->strings[d->values[fd->values + k].value + 1] == 0) k++;
+      if (k != fd->nvalues || (cls[f] & CLS_MASK) == FIXGW_VC_MULTI) continue;
+      for (k = 0; k < fd->nvalues; k++) {
+        unsigned char c = (unsigned char)d->strings[d->values[fd->values + k].value];
+        bits[nb][c >> 6] |= 1ull << (c & 63);
+      }
+      cls[f] |= CLS_CSET;
+      cset[f] = nb++;
+    }
+    p += (size_t)nb * 32;
+    vd->d = d;
+    vd->stamp_base = base;
+    vd->cls = cls;
+    vd->cset = cset;
+    vd->bits = (const uint64_t(*)[4])bits;
+    base += d->nmembers;
+  }
+  return 0;
+}
+
+void fixgw_validator_destroy(fixgw_validator_t *v) {
+  if (!v || !v->mem_) return;
+  fixgw__free(v->cfg_.allocator, v->mem_);
+  memset(v, 0, sizeof *v);
+}
+
+int fixgw_validator_set_checks(fixgw_validator_t *v, uint32_t checks) {
+  if (!v || !v->mem_ || (checks & ~FIXGW_VAL_ALL)) return FIXGW_EINVAL;
+  v->cfg_.checks = checks;
+  return 0;
+}
+
+/* ------------------------------------------------------------ the walk */
+
+/* A scope instance being filled: the header, body or trailer, or the
+ * current entry of an open group. */
+typedef struct level {
+  const struct fixgw__vdict *vd;
+  const fixgw_dict_scope_t *sc;
+  uint32_t sbase; /* stamps of this scope's members */
+  uint32_t id;    /* stamp of the current instance */
+  uint32_t nreq;  /* required members seen in it */
+  int32_t last;   /* position of the last member seen (entries) */
+  /* groups */
+  uint32_t count_i; /* index of the count field */
+  uint32_t count;
+  uint32_t entries;
+  uint32_t delim;
+  int count_ok;
+} level_t;
+
+typedef struct ctx {
+  fixgw_validator_t *v;
+  const fixgw_msg_t *m;
+  fixgw_reject_t *rej;
+  uint32_t checks;
+} ctx_t;
+
+static inline uint32_t next_id(fixgw_validator_t *v) {
+  if (FIXGW_UNLIKELY(++v->epoch_ == 0)) {
+    memset(v->stamps_, 0, (size_t)v->nstamps_ * sizeof(uint32_t));
+    v->epoch_ = 1;
+  }
+  return v->epoch_;
+}
+
+static int fail(ctx_t *c, int reason, uint32_t tag, uint32_t index) {
+  c->rej->reason = reason;
+  c->rej->ref_tag = tag;
+  c->rej->field_index = index;
+  return FIXGW_EREJECT;
+}
+
+static void level_open(fixgw_validator_t *v, level_t *l,
+                       const struct fixgw__vdict *vd, uint32_t scope) {
+  l->vd = vd;
+  l->sc = &vd->d->scopes[scope];
+  l->sbase = vd->stamp_base + l->sc->members;
+  l->id = next_id(v);
+  l->nreq = 0;
+  l->last = -1;
+}
+
+/* Required members missing from the instance l just closed. */
+static int level_close(ctx_t *c, const level_t *l, uint32_t index) {
+  if (!(c->checks & FIXGW_VAL_REQUIRED) || l->nreq >= l->sc->nrequired) return 0;
+  const fixgw_dict_t *d = l->vd->d;
+  const fixgw_dict_member_t *mb = d->members + l->sc->members;
+  for (uint32_t k = 0; k < l->sc->nmembers; k++)
+    if ((mb[k].flags & FIXGW_DICT_M_REQUIRED) && c->v->stamps_[l->sbase + k] != l->id)
+      return fail(c, FIXGW_SRR_REQUIRED_TAG_MISSING, d->fields[mb[k].field].tag, index);
+  return 0;
+}
+
+/* Exact enum match without strcmp for values of up to 8 bytes. */
+static int enum_has(const fixgw_dict_t *d, const fixgw_dict_field_t *fd,
+                    const char *s, size_t n) {
+  uint64_t key = fixgw_dict_key(s, n);
+  const fixgw_dict_value_t *vals = d->values + fd->values;
+  uint32_t lo = 0, hi = fd->nvalues;
+  while (lo < hi) {
+    uint32_t mid = (lo + hi) >> 1;
+    if (vals[mid].key < key) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo == fd->nvalues || vals[lo].key != key) return 0;
+  if (n < 8) return 1; /* n bytes + zero padding: the key is the value */
+  return fixgw_dict_value(d, fd, s, n) != NULL;
+}
+
+/* Format and value of one field (defined in vd, field index fi). Returns
+ * a reason or -1. */
+static int check_value(uint32_t checks, const struct fixgw__vdict *vd,
+                       uint32_t fi, const fixgw_field_t *f) {
+  if (FIXGW_UNLIKELY(f->len == 0))
+    return (checks & FIXGW_VAL_EMPTY) ? FIXGW_SRR_TAG_WITHOUT_VALUE : -1;
+  const uint32_t cls = vd->cls[fi];
+  const char *s = f->val;
+  const size_t n = f->len;
+  if (checks & FIXGW_VAL_FORMAT) {
+    int rc = 0;
+    union {
+      int64_t i;
+      fixgw_decimal_t dec;
+      fixgw_date_t date;
+      bool b;
+    } u;
+    switch (cls & CLS_MASK) {
+      case FIXGW_VC_INT: rc = fixgw_to_int(s, n, &u.i); break;
+      case FIXGW_VC_DECIMAL: rc = fixgw_to_decimal(s, n, &u.dec); break;
+      case FIXGW_VC_CHAR: rc = n != 1; break;
+      case FIXGW_VC_BOOL: rc = fixgw_to_bool(s, n, &u.b); break;
+      case FIXGW_VC_TIMESTAMP: rc = fixgw_to_timestamp(s, n, &u.i); break;
+      case FIXGW_VC_TIMEONLY: rc = fixgw_to_timeonly(s, n, &u.i); break;
+      case FIXGW_VC_DATE: rc = fixgw_to_date(s, n, &u.date); break;
+      case FIXGW_VC_MONTHYEAR: rc = fixgw_to_month_year(s, n, &u.date); break;
+      default: break; /* STRING, DATA, MULTI (checked as values) */
+    }
+    if (rc) return FIXGW_SRR_INCORRECT_DATA_FORMAT;
+  }
+  if ((checks & FIXGW_VAL_VALUES) && (cls & CLS_ENUM)) {
+    if (cls & CLS_CSET) {
+      unsigned char ch = (unsigned char)s[0];
+      if (n != 1 || !((vd->bits[vd->cset[fi]][ch >> 6] >> (ch & 63)) & 1))
+        return FIXGW_SRR_VALUE_INCORRECT;
+      return -1;
+    }
+    const fixgw_dict_t *d = vd->d;
+    const fixgw_dict_field_t *fd = &d->fields[fi];
+    if ((cls & CLS_MASK) == FIXGW_VC_MULTI) {
+      size_t i = 0;
+      for (;;) { /* space-separated members, none empty */
+        size_t j = i;
+        while (j < n && s[j] != ' ') j++;
+        if (j == i || !enum_has(d, fd, s + i, j - i)) return FIXGW_SRR_VALUE_INCORRECT;
+        if (j == n) break;
+        i = j + 1;
+      }
+    } else if (!enum_has(d, fd, s, n)) {
+      return FIXGW_SRR_VALUE_INCORRECT;
+    }
+  }
+  return -1;
+}
+
+/* Does field index fi belong to a group (at any depth) under scope s? For
+ * the error path only. */
+static int in_group_under(const fixgw_dict_t *d, uint32_t s, uint32_t fi,
+                          unsigned depth) {
+  const fixgw_dict_scope_t *sc = &d->scopes[s];
+  if (depth > FIXGW_DICT_MAX_DEPTH) return 0;
+  for (uint32_t k = 0; k < sc->nmembers; k++) {
+    const fixgw_dict_member_t *mb = &d->members[sc->members + k];
+    if (!(mb->flags & FIXGW_DICT_M_GROUP)) continue;
+    if (fixgw_dict_scope_find(d, &d->scopes[mb->group], fi) >= 0) return 1;
+    if (in_group_under(d, mb->group, fi, depth + 1)) return 1;
+  }
+  return 0;
+}
+
+enum { PH_HEADER = 0, PH_BODY = 1, PH_TRAILER = 2 };
+
+/* Resolve the body's dictionary and scope. Returns 0, a reject, or
+ * FIXGW_ENODICT. *vd_out NULL with 0 means "unknown MsgType, lenient". */
+static int resolve_body(ctx_t *c, const struct fixgw__vdict **vd_out,
+                        int32_t *scope_out) {
+  fixgw_validator_t *v = c->v;
+  const fixgw_msg_t *m = c->m;
+  const struct fixgw__vdict *vd = &v->vd_[0];
+  const fixgw_dict_msg_t *dm = fixgw_dict_msg(vd->d, m->msgtype.ptr, m->msgtype.len);
+  if (!dm && vd->d->transport) {
+    /* An application message: ApplVerID (1128) in the header, else the
+     * session default. */
+    fixgw_dict_version ver = v->cfg_.default_appl_ver;
+    const fixgw_dict_scope_t *hdr = &vd->d->scopes[vd->d->header];
+    for (uint32_t i = 3; i < m->nfields; i++) {
+      const fixgw_field_t *f = &m->fields[i];
+      if (f->tag == 1128) {
+        ver = fixgw_dict_version_from_appl_ver_id(f->val, f->len);
+        if (ver == FIXGW_DICT_UNKNOWN) {
+          fail(c, FIXGW_SRR_VALUE_INCORRECT, 1128, i);
+          return FIXGW_ENODICT;
+        }
+        break;
+      }
+      if (fixgw__scope_pos(vd->d, hdr, f->tag) < 0) break;
+    }
+    if ((unsigned)ver >= FIXGW_DICT_COUNT_ || v->app_vd_[ver] < 0) return FIXGW_ENODICT;
+    vd = &v->vd_[v->app_vd_[ver]];
+    dm = fixgw_dict_msg(vd->d, m->msgtype.ptr, m->msgtype.len);
+  }
+  *vd_out = vd;
+  *scope_out = dm ? (int32_t)dm->body : -1;
+  if (!dm && (c->checks & FIXGW_VAL_MSGTYPE))
+    return fail(c, FIXGW_SRR_INVALID_MSGTYPE, 35, 2);
+  return 0;
+}
+
+int fixgw_validate(fixgw_validator_t *v, const fixgw_msg_t *m,
+                   fixgw_reject_t *rej) {
+  fixgw_reject_t dummy;
+  if (!rej) rej = &dummy;
+  rej->reason = FIXGW_SRR_NONE;
+  rej->ref_tag = 0;
+  rej->ref_msgtype = m ? m->msgtype : (fixgw_str_t){NULL, 0};
+  rej->field_index = m ? m->nfields : 0;
+  if (!v || !v->mem_ || !m || !m->fields) return FIXGW_EINVAL;
+
+  ctx_t c = {v, m, rej, v->cfg_.checks};
+  const uint32_t checks = c.checks;
+  const uint32_t user_min = v->cfg_.user_tag_min;
+  const struct fixgw__vdict *tv = &v->vd_[0]; /* header, trailer */
+  const fixgw_dict_t *td = tv->d;
+  fixgw_version want = td->transport ? FIXGW_V_FIXT11
+                                     : (fixgw_version)(FIXGW_V_FIX40 + td->minor);
+  if (m->version != want) return FIXGW_ENODICT;
+
+  const struct fixgw__vdict *bv;
+  int32_t body_scope;
+  int rc = resolve_body(&c, &bv, &body_scope);
+  if (rc) return rc;
+  const fixgw_dict_t *bd = bv->d;
+
+  level_t msgl[3];
+  level_open(v, &msgl[PH_HEADER], tv, td->header);
+  level_open(v, &msgl[PH_TRAILER], tv, td->trailer);
+  if (body_scope >= 0) level_open(v, &msgl[PH_BODY], bv, (uint32_t)body_scope);
+  level_t stk[FIXGW_DICT_MAX_DEPTH];
+  uint32_t depth = 0;
+  int phase = PH_HEADER;
+  const fixgw_dict_scope_t *hsc = msgl[PH_HEADER].sc;
+  const fixgw_dict_scope_t *tsc = msgl[PH_TRAILER].sc;
+  uint32_t *const stamps = v->stamps_;
+
+  const uint32_t n = m->nfields;
+  for (uint32_t i = 0; i < n; i++) {
+    const fixgw_field_t *f = &m->fields[i];
+    const uint32_t tag = f->tag;
+    if (FIXGW_UNLIKELY(tag == 0)) {
+      if (checks & FIXGW_VAL_TAG_NUMBER) return fail(&c, FIXGW_SRR_INVALID_TAG_NUMBER, 0, i);
+      continue;
+    }
+    if (tag >= user_min && !(checks & FIXGW_VAL_USER_FIELDS)) continue;
+
+    level_t *l;
+    int32_t pos, fi;
+    /* ---- inside a group entry (or just after its count) */
+    while (depth > 0) {
+      level_t *g = &stk[depth - 1];
+      const fixgw_dict_t *gd = g->vd->d;
+      if (tag == g->delim) {
+        if (g->entries > 0 && (rc = level_close(&c, g, i))) return rc;
+        g->entries++;
+        if ((checks & FIXGW_VAL_GROUP_COUNT) && g->count_ok && g->entries > g->count)
+          return fail(&c, FIXGW_SRR_GROUP_COUNT, m->fields[g->count_i].tag, g->count_i);
+        g->id = next_id(v);
+        g->nreq = 0;
+        g->last = -1;
+        l = g;
+        pos = 0;
+        goto member;
+      }
+      fi = fixgw_dict_field_index(gd, tag);
+      pos = fi >= 0 ? fixgw_dict_scope_find(gd, g->sc, (uint32_t)fi) : -1;
+      if (pos >= 0) {
+        if (g->entries == 0) {
+          int r = g->count_ok && g->count == 0 ? FIXGW_SRR_GROUP_COUNT
+                                               : FIXGW_SRR_GROUP_FIELDS_OUT_OF_ORDER;
+          if (r == FIXGW_SRR_GROUP_COUNT && !(checks & FIXGW_VAL_GROUP_COUNT)) {
+            depth--; /* lenient: the group is empty; the parent decides */
+            continue;
+          }
+          return fail(&c, r, r == FIXGW_SRR_GROUP_COUNT ? m->fields[g->count_i].tag : tag,
+                      r == FIXGW_SRR_GROUP_COUNT ? g->count_i : i);
+        }
+        if (stamps[g->sbase + (uint32_t)pos] == g->id ||
+            ((checks & FIXGW_VAL_GROUP_ORDER) && pos < g->last))
+          return fail(&c, FIXGW_SRR_GROUP_FIELDS_OUT_OF_ORDER, tag, i);
+        l = g;
+        goto member;
+      }
+      if (fi < 0 && !(checks & FIXGW_VAL_UNDEFINED)) goto next_field;
+      /* The tag ends the group. */
+      if (g->entries > 0 && (rc = level_close(&c, g, i))) return rc;
+      if ((checks & FIXGW_VAL_GROUP_COUNT) && g->count_ok && g->entries < g->count)
+        return fail(&c, FIXGW_SRR_GROUP_COUNT, m->fields[g->count_i].tag, g->count_i);
+      depth--;
+    }
+
+    /* ---- message level */
+    if (phase == PH_HEADER) {
+      fi = fixgw_dict_field_index(td, tag);
+      pos = fi >= 0 ? fixgw_dict_scope_find(td, hsc, (uint32_t)fi) : -1;
+      if (pos >= 0) {
+        l = &msgl[PH_HEADER];
+        goto top_member;
+      }
+      if ((rc = level_close(&c, &msgl[PH_HEADER], i))) return rc;
+      phase = PH_BODY;
+    }
+    if (phase == PH_BODY) {
+      int32_t bfi = fixgw_dict_field_index(bd, tag);
+      if (body_scope >= 0) {
+        pos = bfi >= 0 ? fixgw_dict_scope_find(bd, msgl[PH_BODY].sc, (uint32_t)bfi) : -1;
+        if (pos >= 0) {
+          fi = bfi;
+          l = &msgl[PH_BODY];
+          goto top_member;
+        }
+      }
+      int32_t tfi = bd == td ? bfi : fixgw_dict_field_index(td, tag);
+      if (tfi >= 0 && fixgw_dict_scope_find(td, tsc, (uint32_t)tfi) >= 0) {
+        if (body_scope >= 0 && (rc = level_close(&c, &msgl[PH_BODY], i))) return rc;
+        phase = PH_TRAILER;
+      } else if (body_scope < 0 && bfi >= 0 &&
+                 (tfi < 0 || fixgw_dict_scope_find(td, hsc, (uint32_t)tfi) < 0)) {
+        /* Unknown MsgType, lenient: any defined tag, values checked. */
+        int r = check_value(checks, bv, (uint32_t)bfi, f);
+        if (r >= 0) return fail(&c, r, tag, i);
+        continue;
+      } else {
+        fi = tfi;
+        goto misplaced;
+      }
+    }
+    /* PH_TRAILER */
+    fi = fixgw_dict_field_index(td, tag);
+    pos = fi >= 0 ? fixgw_dict_scope_find(td, tsc, (uint32_t)fi) : -1;
+    if (pos >= 0) {
+      l = &msgl[PH_TRAILER];
+      goto top_member;
+    }
+
+  misplaced: {
+      /* fi: index in td (-1 if td does not define the tag). */
+      int32_t hp = fi >= 0 ? fixgw_dict_scope_find(td, hsc, (uint32_t)fi) : -1;
+      int32_t bfi = bd == td ? fi : fixgw_dict_field_index(bd, tag);
+      int32_t bp = -1;
+      if (phase == PH_TRAILER && body_scope >= 0 && bfi >= 0)
+        bp = fixgw_dict_scope_find(bd, msgl[PH_BODY].sc, (uint32_t)bfi);
+      if (hp >= 0 || bp >= 0) {
+        if (checks & FIXGW_VAL_ORDER) return fail(&c, FIXGW_SRR_TAG_OUT_OF_ORDER, tag, i);
+        /* Lenient: count it where it belongs. */
+        l = hp >= 0 ? &msgl[PH_HEADER] : &msgl[PH_BODY];
+        pos = hp >= 0 ? hp : bp;
+        goto top_member;
+      }
+      if (fi < 0 && bfi < 0) {
+        if (checks & FIXGW_VAL_UNDEFINED) return fail(&c, FIXGW_SRR_UNDEFINED_TAG, tag, i);
+        continue;
+      }
+      if (body_scope >= 0 && bfi >= 0 &&
+          in_group_under(bd, (uint32_t)body_scope, (uint32_t)bfi, 0))
+        return fail(&c, FIXGW_SRR_GROUP_FIELDS_OUT_OF_ORDER, tag, i);
+      if (checks & FIXGW_VAL_TAG_IN_MSG)
+        return fail(&c, FIXGW_SRR_TAG_NOT_DEFINED_FOR_MSGTYPE, tag, i);
+      continue;
+    }
+
+  top_member:
+    if (stamps[l->sbase + (uint32_t)pos] == l->id) {
+      if (checks & FIXGW_VAL_REPEATED) return fail(&c, FIXGW_SRR_TAG_REPEATED, tag, i);
+      continue;
+    }
+  member: {
+      const fixgw_dict_member_t *mb = &l->vd->d->members[l->sc->members + (uint32_t)pos];
+      stamps[l->sbase + (uint32_t)pos] = l->id;
+      l->last = pos;
+      l->nreq += mb->flags & FIXGW_DICT_M_REQUIRED;
+      /* MsgType's value was judged by resolve_body (11, not 5). */
+      int r = i == 2 ? -1 : check_value(checks, l->vd, mb->field, f);
+      if (FIXGW_UNLIKELY(r >= 0)) return fail(&c, r, tag, i);
+      if (mb->flags & FIXGW_DICT_M_GROUP) {
+        /* Nesting is bounded by the dictionary's, which its loader and
+         * generator bound by FIXGW_DICT_MAX_DEPTH. */
+        if (FIXGW_UNLIKELY(depth == FIXGW_DICT_MAX_DEPTH))
+          return fail(&c, FIXGW_SRR_GROUP_FIELDS_OUT_OF_ORDER, tag, i);
+        level_t *g = &stk[depth++];
+        level_open(v, g, l->vd, mb->group);
+        g->count_i = i;
+        g->entries = 0;
+        g->delim = l->vd->d->layouts[mb->group].delim_tag;
+        uint64_t cnt;
+        g->count_ok = fixgw_to_uint(f->val, f->len, &cnt) == 0 && cnt <= UINT32_MAX;
+        g->count = g->count_ok ? (uint32_t)cnt : 0;
+      }
+    }
+  next_field:;
+  }
+
+  /* End of the message: close what is open, innermost first. */
+  while (depth > 0) {
+    level_t *g = &stk[--depth];
+    if (g->entries > 0 && (rc = level_close(&c, g, n))) return rc;
+    if ((checks & FIXGW_VAL_GROUP_COUNT) && g->count_ok && g->entries != g->count)
+      return fail(&c, FIXGW_SRR_GROUP_COUNT, m->fields[g->count_i].tag, g->count_i);
+  }
+  if (phase == PH_HEADER && (rc = level_close(&c, &msgl[PH_HEADER], n))) return rc;
+  if (phase <= PH_BODY && body_scope >= 0 && (rc = level_close(&c, &msgl[PH_BODY], n)))
+    return rc;
+  if ((rc = level_close(&c, &msgl[PH_TRAILER], n))) return rc;
+  return 0;
+}
