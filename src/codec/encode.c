@@ -28,6 +28,36 @@ void fixgw__put_digits(char *out, uint64_t v, unsigned d) {
   while (p > out) *--p = '0';
 }
 
+/* Tags, sequence numbers and timestamp parts are mostly below 10^4: these
+ * inline at every call site as straight-line code; larger values take the
+ * general loop. */
+static inline unsigned ndigits(uint64_t v) {
+  return v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : fixgw__digits_u64(v);
+}
+
+static inline void put_digits(char *out, uint64_t v, unsigned d) {
+  if (v < 10000 && d <= 4) {
+    unsigned hi = (unsigned)v / 100, lo = (unsigned)v % 100;
+    switch (d) {
+      case 4:
+        memcpy(out, pairs2 + 2 * hi, 2);
+        memcpy(out + 2, pairs2 + 2 * lo, 2);
+        return;
+      case 3:
+        out[0] = (char)('0' + hi);
+        memcpy(out + 1, pairs2 + 2 * lo, 2);
+        return;
+      case 2:
+        memcpy(out, pairs2 + 2 * lo, 2);
+        return;
+      default:
+        out[0] = (char)('0' + lo);
+        return;
+    }
+  }
+  fixgw__put_digits(out, v, d);
+}
+
 static int fail(fixgw_encoder_t *e, int rc) {
   if (!e->err) e->err = rc;
   return e->err;
@@ -60,20 +90,21 @@ int fixgw_enc_begin(fixgw_encoder_t *e, char *buf, size_t cap,
 
 /* Reserve room for "tag=" + vlen value bytes + SOH, keeping the trailer's
  * room free; write "tag=" and return where the value goes, or NULL. */
-static char *field_open(fixgw_encoder_t *e, uint32_t tag, size_t vlen) {
+static inline __attribute__((always_inline)) char *field_open(fixgw_encoder_t *e, uint32_t tag,
+                                                             size_t vlen) {
   if (FIXGW_UNLIKELY(e->err)) return NULL;
   if (FIXGW_UNLIKELY(tag == 0 || tag > FIXGW_TAG_MAX)) {
     fail(e, FIXGW_EINVAL);
     return NULL;
   }
-  unsigned td = fixgw__digits_u64(tag);
+  unsigned td = ndigits(tag);
   size_t need = td + 1 + vlen + 1;
   if (FIXGW_UNLIKELY(vlen > e->cap || e->cap - e->pos < need + FIXGW_ENC_TRAILER)) {
     fail(e, FIXGW_ENOSPC);
     return NULL;
   }
   char *p = e->buf + e->pos;
-  fixgw__put_digits(p, tag, td);
+  put_digits(p, tag, td);
   p[td] = '=';
   e->pos += need;
   p[need - 1] = FIXGW_SOH;
@@ -98,22 +129,22 @@ int fixgw_enc_cstr(fixgw_encoder_t *e, uint32_t tag, const char *s) {
 
 int fixgw_enc_uint(fixgw_encoder_t *e, uint32_t tag, uint64_t v) {
   if (!e) return FIXGW_EINVAL;
-  unsigned d = fixgw__digits_u64(v);
+  unsigned d = ndigits(v);
   char *p = field_open(e, tag, d);
   if (!p) return e->err;
-  fixgw__put_digits(p, v, d);
+  put_digits(p, v, d);
   return 0;
 }
 
 int fixgw_enc_int(fixgw_encoder_t *e, uint32_t tag, int64_t v) {
   if (!e) return FIXGW_EINVAL;
   uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-  unsigned d = fixgw__digits_u64(mag);
+  unsigned d = ndigits(mag);
   unsigned neg = v < 0;
   char *p = field_open(e, tag, d + neg);
   if (!p) return e->err;
   if (neg) *p++ = '-';
-  fixgw__put_digits(p, mag, d);
+  put_digits(p, mag, d);
   return 0;
 }
 
@@ -122,13 +153,13 @@ int fixgw_enc_decimal(fixgw_encoder_t *e, uint32_t tag, fixgw_decimal_t dec) {
   if (dec.exp > 18 || dec.exp < -18) return fail(e, FIXGW_EINVAL);
   uint64_t mag = dec.mant < 0 ? (uint64_t)0 - (uint64_t)dec.mant : (uint64_t)dec.mant;
   unsigned neg = dec.mant < 0;
-  unsigned d = fixgw__digits_u64(mag);
+  unsigned d = ndigits(mag);
   if (dec.exp >= 0) {
     /* mant followed by exp zeros; integers need no point. */
     char *p = field_open(e, tag, neg + d + (unsigned)dec.exp);
     if (!p) return e->err;
     if (neg) *p++ = '-';
-    fixgw__put_digits(p, mag, d);
+    put_digits(p, mag, d);
     memset(p + d, '0', (size_t)dec.exp);
     return 0;
   }
@@ -137,11 +168,11 @@ int fixgw_enc_decimal(fixgw_encoder_t *e, uint32_t tag, fixgw_decimal_t dec) {
   char *p = field_open(e, tag, neg + width + 1);
   if (!p) return e->err;
   if (neg) *p++ = '-';
-  char digits[24];
-  fixgw__put_digits(digits, mag, width); /* zero-padded on the left */
-  memcpy(p, digits, width - frac);
+  /* Digits zero-padded to width, then the fraction moves one to the
+   * right to make room for the point (a few bytes: no library call). */
+  put_digits(p, mag, width);
+  for (unsigned k = width; k > width - frac; k--) p[k] = p[k - 1];
   p[width - frac] = '.';
-  memcpy(p + width - frac + 1, digits + width - frac, frac);
   return 0;
 }
 
@@ -186,20 +217,20 @@ int fixgw_enc_timestamp(fixgw_encoder_t *e, uint32_t tag, int64_t ns,
   unsigned n = 17 + (prec ? 1 + (unsigned)prec : 0);
   char *p = field_open(e, tag, n);
   if (!p) return e->err;
-  fixgw__put_digits(p, (uint64_t)y, 4);
-  fixgw__put_digits(p + 4, mo, 2);
-  fixgw__put_digits(p + 6, d, 2);
+  put_digits(p, (uint64_t)y, 4);
+  put_digits(p + 4, mo, 2);
+  put_digits(p + 6, d, 2);
   p[8] = '-';
-  fixgw__put_digits(p + 9, (uint64_t)(sod / 3600), 2);
+  put_digits(p + 9, (uint64_t)(sod / 3600), 2);
   p[11] = ':';
-  fixgw__put_digits(p + 12, (uint64_t)(sod / 60 % 60), 2);
+  put_digits(p + 12, (uint64_t)(sod / 60 % 60), 2);
   p[14] = ':';
-  fixgw__put_digits(p + 15, (uint64_t)(sod % 60), 2);
+  put_digits(p + 15, (uint64_t)(sod % 60), 2);
   if (prec) {
     static const int64_t div[10] = {1000000000, 100000000, 10000000, 1000000, 100000,
                                     10000,      1000,      100,      10,      1};
     p[17] = '.';
-    fixgw__put_digits(p + 18, (uint64_t)(sub / div[prec]), (unsigned)prec);
+    put_digits(p + 18, (uint64_t)(sub / div[prec]), (unsigned)prec);
   }
   return 0;
 }
@@ -221,7 +252,7 @@ int fixgw_enc_finish(fixgw_encoder_t *e, const char **out, size_t *outlen) {
   if (!e || !out || !outlen) return FIXGW_EINVAL;
   if (e->err) return e->err;
   size_t body = e->pos - FIXGW_ENC_HEADROOM;
-  unsigned bd = fixgw__digits_u64(body);
+  unsigned bd = ndigits(body);
   if (bd > 7) return fail(e, FIXGW_ENOSPC);
   size_t hdr = 2 + e->bs_len_ + 1 + 2 + bd + 1;
   char *start = e->buf + FIXGW_ENC_HEADROOM - hdr;
@@ -231,13 +262,13 @@ int fixgw_enc_finish(fixgw_encoder_t *e, const char **out, size_t *outlen) {
   p += 2 + e->bs_len_;
   *p++ = FIXGW_SOH;
   memcpy(p, "9=", 2);
-  fixgw__put_digits(p + 2, body, bd);
+  put_digits(p + 2, body, bd);
   p[2 + bd] = FIXGW_SOH;
   size_t len = hdr + body;
   unsigned cs = (unsigned)(fixgw__sum((fixgw_scan_impl)e->scan_, start, len) & 0xFF);
   char *t = e->buf + e->pos; /* field_open kept these 7 bytes free */
   memcpy(t, "10=", 3);
-  fixgw__put_digits(t + 3, cs, 3);
+  put_digits(t + 3, cs, 3);
   t[6] = FIXGW_SOH;
   e->pos += FIXGW_ENC_TRAILER;
   e->err = FIXGW_ESTATE; /* spent: a second finish or append would corrupt it */
