@@ -436,6 +436,26 @@ int fixgw_parse(fixgw_parser_t *p, const char *buf, size_t len,
     /* pos <= cs - 1, so 8 bytes from pos stay inside the frame. */
     uint32_t tag;
     unsigned tl = tag_swar(buf + pos, &tag);
+    uint32_t e;
+    /* The common field: a short well-formed tag with a table slot, no data
+     * field pending, not itself a length tag. Everything else goes the
+     * general way below. */
+    if (FIXGW_LIKELY(tl != 0 && want_data == 0 && tag < FIXGW_TAGTAB_SIZE &&
+                     !((e = tagtab[tag]) & TT_LENFLAG))) {
+      uint32_t v = pos + tl + 1;
+      if (FIXGW_UNLIKELY(vend == v)) BAD_FIELD(FIXGW_EEMPTYVALUE, pos, tag);
+      if (FIXGW_UNLIKELY(n >= limit)) BAD_FIELD(FIXGW_ETOOMANYFIELDS, pos, tag);
+      f[n].tag = tag;
+      f[n].val = buf + v;
+      f[n].len = vend - v;
+      if (FIXGW_LIKELY((e & TT_GEN) != gen))
+        tagtab[tag] = gen | n;
+      else
+        repeats++;
+      n++;
+      pos = vend + 1;
+      continue;
+    }
     if (FIXGW_UNLIKELY(tl == 0)) {
       /* 8-9 digit tags, or a malformed one: byte by byte. The loop stops
        * at the SOH ending this field at the latest. */
@@ -472,7 +492,7 @@ int fixgw_parse(fixgw_parser_t *p, const char *buf, size_t len,
       /* One load answers three questions: seen before in this message
        * (generation), where (index), and is it a length tag (a flag kept
        * across messages). */
-      uint32_t e = tagtab[tag];
+      e = tagtab[tag];
       if (FIXGW_LIKELY((e & TT_GEN) != gen))
         tagtab[tag] = gen | (e & TT_LENFLAG) | n;
       else
