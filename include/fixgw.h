@@ -7,6 +7,7 @@
 #include "fixgw/gen.h"
 #include "fixgw/dict.h"
 #include "fixgw/validate.h"
+#include "fixgw/traits.h"
 #include "fixgw/pool.h"
 #include "fixgw/ring.h"
 #include "fixgw/thread.h"

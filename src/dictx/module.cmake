@@ -3,5 +3,5 @@
 # (the model, tables and loader) because it needs the codec's conversions
 # and group views, which dict itself does not link.
 fixgw_module(dictx
-  SOURCES validate.c groups.c
+  SOURCES validate.c groups.c traits.c
   DEPS dict codec common)
