@@ -16,6 +16,13 @@
  *     no allocation, never waits            level's latency histogram
  *     (REJECT levels)                     fixgw_msgbuf_put_remote(m)
  *
+ * Order: strict priority with aging (fixgw_prio_*, ring.h), FIFO per
+ * producer within a level, decided one message ahead: the sender chooses
+ * the next message just before writing the current one, so that fetching
+ * the next message's bytes overlaps the current write. A Critical posted
+ * while a message is being written therefore goes out after at most two
+ * messages already chosen.
+ *
  * Ownership of a posted buffer. fixgw_rt_post returning 0 moves ownership
  * of m to the runtime: exactly one of the following then happens to it, and
  * the runtime returns it to m->pool afterwards (the host must not touch m

@@ -41,19 +41,39 @@ static void deliver(fixgw_rt_t *rt, fixgw_msgbuf_t *m, unsigned lv) {
     fixgw_counter_add(&l->free_errors, 1);
 }
 
+/* Start fetching a message's header and first data line (written by its
+ * producer on another core) while the previous message is being written. */
+static inline void prefetch_msg(const void *m) {
+#if defined(__GNUC__) || defined(__clang__)
+  __builtin_prefetch(m, 0, 3);
+  __builtin_prefetch((const char *)m + sizeof(fixgw_msgbuf_t), 0, 3);
+#else
+  (void)m;
+#endif
+}
+
 /* fixgw_poll_cb of the run loop: up to batch messages, one poll each, so
- * every message is chosen by priority at the moment it is sent (a Critical
- * posted during a long batch goes next, not after the batch). */
+ * priority and aging decide every single send. The next message is polled
+ * (and its lines prefetched) just before the current one is written: the
+ * cache misses on the two overlap, at the price of deciding priority one
+ * message ahead (a Critical posted while a message is being written goes
+ * after the one already chosen, not after the rest of a batch). Every
+ * message polled is delivered before this returns, so the run loop's
+ * drain-on-stop guarantee holds. */
 static int sender_poll(void *user) {
   fixgw_rt_t *rt = user;
   const uint32_t batch = rt->cfg.batch;
+  void *cur, *next;
+  fixgw_prio_t lcur, lnext;
+  if (fixgw_prio_poll(rt->set, &cur, &lcur) != 0) return 0;
   uint32_t n = 0;
-  while (n < batch) {
-    void *v;
-    fixgw_prio_t lv;
-    if (fixgw_prio_poll(rt->set, &v, &lv) != 0) break;
-    deliver(rt, (fixgw_msgbuf_t *)v, (unsigned)lv);
-    n++;
+  for (;;) {
+    int more = ++n < batch && fixgw_prio_poll(rt->set, &next, &lnext) == 0;
+    if (more) prefetch_msg(next);
+    deliver(rt, (fixgw_msgbuf_t *)cur, (unsigned)lcur);
+    if (!more) break;
+    cur = next;
+    lcur = lnext;
   }
   return (int)n;
 }

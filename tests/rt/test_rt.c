@@ -453,8 +453,9 @@ static void test_starvation_bound_queued(void **st) {
 
 /* Live: one thread floods Critical without pause while another posts Low
  * messages one at a time and waits for each to be written. Each Low goes
- * out within starve_limit Critical writes (+2: one Critical the sender may
- * have taken before the Low was enqueued, one being written). */
+ * out within starve_limit Critical writes, + 2: when the Low is queued the
+ * sender may hold two Criticals it already chose (the one being written
+ * and the next, chosen one message ahead; see send.c). */
 struct flood {
   struct run *r;
   fixgw_msgpool_t pool;
