@@ -94,7 +94,8 @@ int fixgw_rt_start(fixgw_rt_t *rt, fixgw_thread_result_t *res) {
   tc.cpus = rt->cfg.cpu >= 0 ? &rt->cpus : NULL;
   tc.rt_priority = rt->cfg.rt_priority;
   tc.wait = rt->cfg.wait;
-  memset(&rt->thr, 0, sizeof rt->thr);
+  /* rt->thr was zeroed by create and is not cleared here: producers may
+   * already be posting, and their wake reads the waiter (atomically). */
   int rc = fixgw_thread_start(&rt->thr, &tc, sender_main, rt, res);
   if (rc != 0) return rc;
   rt->state = FIXGW__RT_RUNNING;

@@ -266,8 +266,11 @@ static void check_accounting(fixgw_rt_t *rt, struct sink *s, struct prod *pr, ui
   assert_int_equal(s->drop_reason_errors, 0);
 }
 
-/* N producers x M messages, mixed levels, one wait strategy. */
-static void run_mixed(fixgw_wait_kind kind, uint32_t np, uint64_t m, uint64_t fail_every) {
+/* N producers x M messages, mixed levels, one wait strategy. late_start:
+ * the producers start posting first and the sender is started while they
+ * post (their rings fill up and they retry on FIXGW_EFULL meanwhile). */
+static void run_mixed(fixgw_wait_kind kind, uint32_t np, uint64_t m, uint64_t fail_every,
+                      int late_start) {
   struct sink s;
   sink_init(&s, np, m);
   s.fail_every = fail_every;
@@ -285,14 +288,34 @@ static void run_mixed(fixgw_wait_kind kind, uint32_t np, uint64_t m, uint64_t fa
   assert_int_equal(fixgw_rt_create(&rt, &cfg, NULL), 0);
   r.rt = rt;
   fixgw_thread_result_t res;
-  assert_int_equal(fixgw_rt_start(rt, &res), 0);
+  memset(&res, 0, sizeof res);
+  if (!late_start) assert_int_equal(fixgw_rt_start(rt, &res), 0);
   start_producers(pr, &r, np, m);
 
   /* From here to the last write: producers post, the sender writes. No
-   * allocation allowed (threads already exist; nothing below allocates). */
+   * allocation allowed (threads already exist; nothing below allocates),
+   * except for creating the sender itself in the late-start case. */
   fixgw_alloc_count_reset();
   uint64_t t0 = now_ns();
   atomic_store(&r.start, 1);
+  uint64_t start_allocs = 0;
+  if (late_start) {
+    /* Let the producers queue most of their buffers first (512 each: the
+     * pool runs dry before the 4 x 256 ring slots). */
+    for (;;) {
+      uint64_t depth = 0;
+      for (int l = 0; l < NLEV; l++) {
+        fixgw_rt_level_stats_t ls;
+        (void)fixgw_rt_stats(rt, (fixgw_prio_t)l, &ls);
+        depth += ls.depth;
+      }
+      if (depth >= np * 400 || now_ns() >= r.deadline) break;
+      sched_yield();
+    }
+    uint64_t a0 = fixgw_alloc_count_calls();
+    assert_int_equal(fixgw_rt_start(rt, &res), 0);
+    start_allocs = fixgw_alloc_count_calls() - a0;
+  }
   /* Read the stats and histograms while they are written (any thread). */
   uint64_t polls = 0, last_count = 0;
   while (atomic_load(&s.done) < np * m && now_ns() < r.deadline) {
@@ -307,7 +330,7 @@ static void run_mixed(fixgw_wait_kind kind, uint32_t np, uint64_t m, uint64_t fa
     polls++;
     sched_yield();
   }
-  uint64_t allocs = fixgw_alloc_count_calls();
+  uint64_t allocs = fixgw_alloc_count_calls() - start_allocs;
   uint64_t dt = now_ns() - t0;
   for (uint32_t i = 0; i < np; i++) pthread_join(pr[i].t, NULL);
   assert_int_equal(fixgw_rt_stop(rt), 0);
@@ -348,10 +371,11 @@ static void run_mixed(fixgw_wait_kind kind, uint32_t np, uint64_t m, uint64_t fa
   sink_free(&s);
 }
 
-static void test_mixed_block(void **st) { (void)st; run_mixed(FIXGW_WAIT_BLOCK, 3, 30000, 0); }
-static void test_mixed_spin_yield(void **st) { (void)st; run_mixed(FIXGW_WAIT_SPIN_YIELD, 2, 20000, 0); }
-static void test_mixed_spin(void **st) { (void)st; run_mixed(FIXGW_WAIT_SPIN, 2, 10000, 0); }
-static void test_write_errors(void **st) { (void)st; run_mixed(FIXGW_WAIT_BLOCK, 2, 10000, 7); }
+static void test_mixed_block(void **st) { (void)st; run_mixed(FIXGW_WAIT_BLOCK, 3, 30000, 0, 0); }
+static void test_mixed_spin_yield(void **st) { (void)st; run_mixed(FIXGW_WAIT_SPIN_YIELD, 2, 20000, 0, 0); }
+static void test_mixed_spin(void **st) { (void)st; run_mixed(FIXGW_WAIT_SPIN, 2, 10000, 0, 0); }
+static void test_write_errors(void **st) { (void)st; run_mixed(FIXGW_WAIT_BLOCK, 2, 10000, 7, 0); }
+static void test_start_while_posting(void **st) { (void)st; run_mixed(FIXGW_WAIT_BLOCK, 3, 10000, 0, 1); }
 
 /* ---- single producer, deterministic order ------------------------------ */
 
@@ -780,6 +804,7 @@ int main(void) {
       cmocka_unit_test(test_mixed_spin_yield),
       cmocka_unit_test(test_mixed_spin),
       cmocka_unit_test(test_write_errors),
+      cmocka_unit_test(test_start_while_posting),
       cmocka_unit_test(test_stop_while_posting),
       cmocka_unit_test(test_stop_never_started),
   };
