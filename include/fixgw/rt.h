@@ -155,7 +155,9 @@ int fixgw_rt_register(fixgw_rt_t *rt, fixgw_rt_producer_t **out);
  *   FIXGW_EINVAL    NULL p or m, level not a fixgw_prio_t, m->len > m->cap,
  *                   or m not from a pool (m->pool NULL)
  *   FIXGW_EFULL     this producer's ring for level is full (counted in
- *                   stats.rejected; retry later or drop it yourself)
+ *                   stats.rejected; retry later or drop it yourself: pause
+ *                   before retrying, since a tight retry loop keeps taking
+ *                   the ring's cache lines away from the sender)
  *   FIXGW_ESTOPPED  fixgw_rt_stop has begun; nothing more is accepted */
 int fixgw_rt_post(fixgw_rt_producer_t *p, fixgw_prio_t level, fixgw_msgbuf_t *m);
 
