@@ -53,14 +53,31 @@ int fixgw_reject_from_parse_error(const fixgw_parse_error_t *pe,
 #define CLS_MASK 0x0Fu
 #define CLS_ENUM 0x80u /* the field is enumerated */
 #define CLS_CSET 0x40u /* ... and every value is one byte: bitset cset[] */
+#define CLS_COUNT 0x20u /* a NumInGroup field: may open a group */
 
+/* The header, trailer and bodies are tested by bitsets over field
+ * indices (a load and a shift, against the three dependent loads of a
+ * scope hash probe): per 64 field indices, a word of members and a word
+ * of required members, side by side. Groups, whose entries need member
+ * positions (order, delimiter), use the dictionary's hash tables. */
 struct fixgw__vdict {
   const fixgw_dict_t *d;
-  uint32_t stamp_base; /* stamps of member k of this dict: [base + k] */
+  uint32_t stamp_base; /* group stamps of member k of this dict: [base + k] */
+  uint32_t swords;     /* words per scope bitset: 2 * ceil(nfields / 64) */
   const uint8_t *cls;  /* per field index */
   const uint16_t *cset; /* per field index: bitset index (CLS_CSET only) */
   const uint64_t (*bits)[4];
+  const uint32_t *soff; /* per scope: offset of its bitset in sbits */
+  const uint64_t *sbits;
+  uint32_t *fstamps;   /* per field index: header/body/trailer stamps */
 };
+
+static inline int sb_member(const struct fixgw__vdict *vd, uint32_t soff, uint32_t fi) {
+  return (int)((vd->sbits[soff + (fi >> 6) * 2] >> (fi & 63)) & 1u);
+}
+static inline uint32_t sb_required(const struct fixgw__vdict *vd, uint32_t soff, uint32_t fi) {
+  return (uint32_t)((vd->sbits[soff + (fi >> 6) * 2 + 1] >> (fi & 63)) & 1u);
+}
 
 void fixgw_validator_config_default(fixgw_validator_config_t *cfg,
                                     const fixgw_dict_t *dict) {
@@ -113,9 +130,14 @@ int fixgw_validator_init(fixgw_validator_t *v,
   for (uint32_t j = 0; j < nd; j++) nstamps += dicts[j]->nmembers;
   size += align8((size_t)nstamps * sizeof(uint32_t));
   for (uint32_t j = 0; j < nd; j++) {
-    size += align8(dicts[j]->nfields);
-    size += align8((size_t)dicts[j]->nfields * sizeof(uint16_t));
-    size += (size_t)n_csets(dicts[j]) * 32;
+    const fixgw_dict_t *d = dicts[j];
+    uint32_t nflat = d->nscopes - d->ngroups;
+    size += align8(d->nfields);
+    size += align8((size_t)d->nfields * sizeof(uint16_t));
+    size += (size_t)n_csets(d) * 32;
+    size += align8((size_t)d->nscopes * sizeof(uint32_t));
+    size += (size_t)nflat * 2 * ((d->nfields + 63) / 64) * sizeof(uint64_t);
+    size += align8((size_t)d->nfields * sizeof(uint32_t));
   }
   char *mem = fixgw__alloc(cfg->allocator, size);
   if (!mem) return FIXGW_ENOMEM;
@@ -143,6 +165,7 @@ int fixgw_validator_init(fixgw_validator_t *v,
     for (uint32_t f = 0; f < d->nfields; f++) {
       const fixgw_dict_field_t *fd = &d->fields[f];
       cls[f] = (uint8_t)fixgw_field_type_class((fixgw_field_type)fd->type);
+      if (fd->type == FIXGW_FT_NUMINGROUP) cls[f] |= CLS_COUNT;
       cset[f] = 0;
       if (!fd->nvalues) continue;
       cls[f] |= CLS_ENUM;
@@ -157,6 +180,31 @@ int fixgw_validator_init(fixgw_validator_t *v,
       cset[f] = nb++;
     }
     p += (size_t)nb * 32;
+    uint32_t *soff = (uint32_t *)(void *)p;
+    p += align8((size_t)d->nscopes * sizeof(uint32_t));
+    uint64_t *sbits = (uint64_t *)(void *)p;
+    uint32_t swords = 2 * ((d->nfields + 63) / 64), at = 0;
+    for (uint32_t sc = 0; sc < d->nscopes; sc++) {
+      const fixgw_dict_scope_t *s = &d->scopes[sc];
+      if (s->kind == FIXGW_DICT_SCOPE_GROUP) {
+        soff[sc] = UINT32_MAX;
+        continue;
+      }
+      soff[sc] = at;
+      for (uint32_t k = 0; k < s->nmembers; k++) {
+        const fixgw_dict_member_t *mb = &d->members[s->members + k];
+        sbits[at + (mb->field >> 6) * 2] |= 1ull << (mb->field & 63);
+        if (mb->flags & FIXGW_DICT_M_REQUIRED)
+          sbits[at + (mb->field >> 6) * 2 + 1] |= 1ull << (mb->field & 63);
+      }
+      at += swords;
+    }
+    p += (size_t)at * sizeof(uint64_t);
+    vd->fstamps = (uint32_t *)(void *)p;
+    p += align8((size_t)d->nfields * sizeof(uint32_t));
+    vd->soff = soff;
+    vd->sbits = sbits;
+    vd->swords = swords;
     vd->d = d;
     vd->stamp_base = base;
     vd->cls = cls;
@@ -186,7 +234,8 @@ int fixgw_validator_set_checks(fixgw_validator_t *v, uint32_t checks) {
 typedef struct level {
   const struct fixgw__vdict *vd;
   const fixgw_dict_scope_t *sc;
-  uint32_t sbase; /* stamps of this scope's members */
+  uint32_t sbase; /* stamps of this scope's members (groups) */
+  uint32_t soff;  /* bitset of the scope (header, body, trailer) */
   uint32_t id;    /* stamp of the current instance */
   uint32_t nreq;  /* required members seen in it */
   int32_t last;   /* position of the last member seen (entries) */
@@ -208,6 +257,8 @@ typedef struct ctx {
 static inline uint32_t next_id(fixgw_validator_t *v) {
   if (FIXGW_UNLIKELY(++v->epoch_ == 0)) {
     memset(v->stamps_, 0, (size_t)v->nstamps_ * sizeof(uint32_t));
+    for (uint32_t j = 0; j < v->nvd_; j++)
+      memset(v->vd_[j].fstamps, 0, (size_t)v->vd_[j].d->nfields * sizeof(uint32_t));
     v->epoch_ = 1;
   }
   return v->epoch_;
@@ -225,6 +276,7 @@ static void level_open(fixgw_validator_t *v, level_t *l,
   l->vd = vd;
   l->sc = &vd->d->scopes[scope];
   l->sbase = vd->stamp_base + l->sc->members;
+  l->soff = vd->soff[scope];
   l->id = next_id(v);
   l->nreq = 0;
   l->last = -1;
@@ -235,8 +287,10 @@ static int level_close(ctx_t *c, const level_t *l, uint32_t index) {
   if (!(c->checks & FIXGW_VAL_REQUIRED) || l->nreq >= l->sc->nrequired) return 0;
   const fixgw_dict_t *d = l->vd->d;
   const fixgw_dict_member_t *mb = d->members + l->sc->members;
+  const uint32_t *st = l->soff == UINT32_MAX ? c->v->stamps_ + l->sbase : NULL;
   for (uint32_t k = 0; k < l->sc->nmembers; k++)
-    if ((mb[k].flags & FIXGW_DICT_M_REQUIRED) && c->v->stamps_[l->sbase + k] != l->id)
+    if ((mb[k].flags & FIXGW_DICT_M_REQUIRED) &&
+        (st ? st[k] : l->vd->fstamps[mb[k].field]) != l->id)
       return fail(c, FIXGW_SRR_REQUIRED_TAG_MISSING, d->fields[mb[k].field].tag, index);
   return 0;
 }
@@ -259,7 +313,7 @@ static int enum_has(const fixgw_dict_t *d, const fixgw_dict_field_t *fd,
 
 /* Format and value of one field (defined in vd, field index fi). Returns
  * a reason or -1. */
-static int check_value(uint32_t checks, const struct fixgw__vdict *vd,
+static inline int check_value(uint32_t checks, const struct fixgw__vdict *vd,
                        uint32_t fi, const fixgw_field_t *f) {
   if (FIXGW_UNLIKELY(f->len == 0))
     return (checks & FIXGW_VAL_EMPTY) ? FIXGW_SRR_TAG_WITHOUT_VALUE : -1;
@@ -279,7 +333,13 @@ static int check_value(uint32_t checks, const struct fixgw__vdict *vd,
       case FIXGW_VC_DECIMAL: rc = fixgw_to_decimal(s, n, &u.dec); break;
       case FIXGW_VC_CHAR: rc = n != 1; break;
       case FIXGW_VC_BOOL: rc = fixgw_to_bool(s, n, &u.b); break;
-      case FIXGW_VC_TIMESTAMP: rc = fixgw_to_timestamp(s, n, &u.i); break;
+      case FIXGW_VC_TIMESTAMP:
+        /* Date '-' time of day, each by its codec conversion: the same
+         * syntax and ranges as fixgw_to_timestamp without the epoch
+         * arithmetic (half the cost), and years past 2262 stay valid. */
+        rc = n < 17 || s[8] != '-' || fixgw_to_date(s, 8, &u.date) ||
+             fixgw_to_timeonly(s + 9, n - 9, &u.i);
+        break;
       case FIXGW_VC_TIMEONLY: rc = fixgw_to_timeonly(s, n, &u.i); break;
       case FIXGW_VC_DATE: rc = fixgw_to_date(s, n, &u.date); break;
       case FIXGW_VC_MONTHYEAR: rc = fixgw_to_month_year(s, n, &u.date); break;
@@ -365,6 +425,25 @@ static int resolve_body(ctx_t *c, const struct fixgw__vdict **vd_out,
   return 0;
 }
 
+/* Enter the group whose count field f (at index i) was just accepted. */
+static int push_group(ctx_t *c, level_t *stk, uint32_t *depth,
+                      const struct fixgw__vdict *vd, uint32_t gs,
+                      const fixgw_field_t *f, uint32_t i) {
+  /* Nesting is bounded by the dictionary's, which its loader and
+   * generator bound by FIXGW_DICT_MAX_DEPTH. */
+  if (FIXGW_UNLIKELY(*depth == FIXGW_DICT_MAX_DEPTH))
+    return fail(c, FIXGW_SRR_GROUP_FIELDS_OUT_OF_ORDER, f->tag, i);
+  level_t *g = &stk[(*depth)++];
+  level_open(c->v, g, vd, gs);
+  g->count_i = i;
+  g->entries = 0;
+  g->delim = vd->d->layouts[gs].delim_tag;
+  uint64_t cnt;
+  g->count_ok = fixgw_to_uint(f->val, f->len, &cnt) == 0 && cnt <= UINT32_MAX;
+  g->count = g->count_ok ? (uint32_t)cnt : 0;
+  return 0;
+}
+
 int fixgw_validate(fixgw_validator_t *v, const fixgw_msg_t *m,
                    fixgw_reject_t *rej) {
   fixgw_reject_t dummy;
@@ -397,8 +476,8 @@ int fixgw_validate(fixgw_validator_t *v, const fixgw_msg_t *m,
   level_t stk[FIXGW_DICT_MAX_DEPTH];
   uint32_t depth = 0;
   int phase = PH_HEADER;
-  const fixgw_dict_scope_t *hsc = msgl[PH_HEADER].sc;
-  const fixgw_dict_scope_t *tsc = msgl[PH_TRAILER].sc;
+  const uint32_t hoff = msgl[PH_HEADER].soff, toff = msgl[PH_TRAILER].soff;
+  const uint32_t boff = body_scope >= 0 ? msgl[PH_BODY].soff : 0;
   uint32_t *const stamps = v->stamps_;
 
   const uint32_t n = m->nfields;
@@ -456,11 +535,10 @@ int fixgw_validate(fixgw_validator_t *v, const fixgw_msg_t *m,
       depth--;
     }
 
-    /* ---- message level */
+    /* ---- message level: membership by bitset, fi in l->vd's indices */
     if (phase == PH_HEADER) {
       fi = fixgw_dict_field_index(td, tag);
-      pos = fi >= 0 ? fixgw_dict_scope_find(td, hsc, (uint32_t)fi) : -1;
-      if (pos >= 0) {
+      if (fi >= 0 && sb_member(tv, hoff, (uint32_t)fi)) {
         l = &msgl[PH_HEADER];
         goto top_member;
       }
@@ -469,20 +547,17 @@ int fixgw_validate(fixgw_validator_t *v, const fixgw_msg_t *m,
     }
     if (phase == PH_BODY) {
       int32_t bfi = fixgw_dict_field_index(bd, tag);
-      if (body_scope >= 0) {
-        pos = bfi >= 0 ? fixgw_dict_scope_find(bd, msgl[PH_BODY].sc, (uint32_t)bfi) : -1;
-        if (pos >= 0) {
-          fi = bfi;
-          l = &msgl[PH_BODY];
-          goto top_member;
-        }
+      if (body_scope >= 0 && bfi >= 0 && sb_member(bv, boff, (uint32_t)bfi)) {
+        fi = bfi;
+        l = &msgl[PH_BODY];
+        goto top_member;
       }
       int32_t tfi = bd == td ? bfi : fixgw_dict_field_index(td, tag);
-      if (tfi >= 0 && fixgw_dict_scope_find(td, tsc, (uint32_t)tfi) >= 0) {
+      if (tfi >= 0 && sb_member(tv, toff, (uint32_t)tfi)) {
         if (body_scope >= 0 && (rc = level_close(&c, &msgl[PH_BODY], i))) return rc;
         phase = PH_TRAILER;
       } else if (body_scope < 0 && bfi >= 0 &&
-                 (tfi < 0 || fixgw_dict_scope_find(td, hsc, (uint32_t)tfi) < 0)) {
+                 (tfi < 0 || !sb_member(tv, hoff, (uint32_t)tfi))) {
         /* Unknown MsgType, lenient: any defined tag, values checked. */
         int r = check_value(checks, bv, (uint32_t)bfi, f);
         if (r >= 0) return fail(&c, r, tag, i);
@@ -494,24 +569,22 @@ int fixgw_validate(fixgw_validator_t *v, const fixgw_msg_t *m,
     }
     /* PH_TRAILER */
     fi = fixgw_dict_field_index(td, tag);
-    pos = fi >= 0 ? fixgw_dict_scope_find(td, tsc, (uint32_t)fi) : -1;
-    if (pos >= 0) {
+    if (fi >= 0 && sb_member(tv, toff, (uint32_t)fi)) {
       l = &msgl[PH_TRAILER];
       goto top_member;
     }
 
   misplaced: {
       /* fi: index in td (-1 if td does not define the tag). */
-      int32_t hp = fi >= 0 ? fixgw_dict_scope_find(td, hsc, (uint32_t)fi) : -1;
+      int hp = fi >= 0 && sb_member(tv, hoff, (uint32_t)fi);
       int32_t bfi = bd == td ? fi : fixgw_dict_field_index(bd, tag);
-      int32_t bp = -1;
-      if (phase == PH_TRAILER && body_scope >= 0 && bfi >= 0)
-        bp = fixgw_dict_scope_find(bd, msgl[PH_BODY].sc, (uint32_t)bfi);
-      if (hp >= 0 || bp >= 0) {
+      int bp = phase == PH_TRAILER && body_scope >= 0 && bfi >= 0 &&
+               sb_member(bv, boff, (uint32_t)bfi);
+      if (hp || bp) {
         if (checks & FIXGW_VAL_ORDER) return fail(&c, FIXGW_SRR_TAG_OUT_OF_ORDER, tag, i);
         /* Lenient: count it where it belongs. */
-        l = hp >= 0 ? &msgl[PH_HEADER] : &msgl[PH_BODY];
-        pos = hp >= 0 ? hp : bp;
+        l = hp ? &msgl[PH_HEADER] : &msgl[PH_BODY];
+        if (!hp) fi = bfi;
         goto top_member;
       }
       if (fi < 0 && bfi < 0) {
@@ -526,33 +599,38 @@ int fixgw_validate(fixgw_validator_t *v, const fixgw_msg_t *m,
       continue;
     }
 
-  top_member:
-    if (stamps[l->sbase + (uint32_t)pos] == l->id) {
-      if (checks & FIXGW_VAL_REPEATED) return fail(&c, FIXGW_SRR_TAG_REPEATED, tag, i);
+  top_member: {
+      const struct fixgw__vdict *vd = l->vd;
+      uint32_t *st = &vd->fstamps[fi];
+      if (FIXGW_UNLIKELY(*st == l->id)) {
+        if (checks & FIXGW_VAL_REPEATED) return fail(&c, FIXGW_SRR_TAG_REPEATED, tag, i);
+        continue;
+      }
+      *st = l->id;
+      l->nreq += sb_required(vd, l->soff, (uint32_t)fi);
+      /* MsgType's value was judged by resolve_body (11, not 5). */
+      int r = i == 2 ? -1 : check_value(checks, vd, (uint32_t)fi, f);
+      if (FIXGW_UNLIKELY(r >= 0)) return fail(&c, r, tag, i);
+      if (FIXGW_UNLIKELY(vd->cls[fi] & CLS_COUNT)) {
+        pos = fixgw_dict_scope_find(vd->d, l->sc, (uint32_t)fi);
+        const fixgw_dict_member_t *mb = &vd->d->members[l->sc->members + (uint32_t)pos];
+        if ((mb->flags & FIXGW_DICT_M_GROUP) &&
+            (rc = push_group(&c, stk, &depth, vd, mb->group, f, i)))
+          return rc;
+      }
       continue;
     }
+
   member: {
       const fixgw_dict_member_t *mb = &l->vd->d->members[l->sc->members + (uint32_t)pos];
       stamps[l->sbase + (uint32_t)pos] = l->id;
       l->last = pos;
       l->nreq += mb->flags & FIXGW_DICT_M_REQUIRED;
-      /* MsgType's value was judged by resolve_body (11, not 5). */
-      int r = i == 2 ? -1 : check_value(checks, l->vd, mb->field, f);
+      int r = check_value(checks, l->vd, mb->field, f);
       if (FIXGW_UNLIKELY(r >= 0)) return fail(&c, r, tag, i);
-      if (mb->flags & FIXGW_DICT_M_GROUP) {
-        /* Nesting is bounded by the dictionary's, which its loader and
-         * generator bound by FIXGW_DICT_MAX_DEPTH. */
-        if (FIXGW_UNLIKELY(depth == FIXGW_DICT_MAX_DEPTH))
-          return fail(&c, FIXGW_SRR_GROUP_FIELDS_OUT_OF_ORDER, tag, i);
-        level_t *g = &stk[depth++];
-        level_open(v, g, l->vd, mb->group);
-        g->count_i = i;
-        g->entries = 0;
-        g->delim = l->vd->d->layouts[mb->group].delim_tag;
-        uint64_t cnt;
-        g->count_ok = fixgw_to_uint(f->val, f->len, &cnt) == 0 && cnt <= UINT32_MAX;
-        g->count = g->count_ok ? (uint32_t)cnt : 0;
-      }
+      if ((mb->flags & FIXGW_DICT_M_GROUP) &&
+          (rc = push_group(&c, stk, &depth, l->vd, mb->group, f, i)))
+        return rc;
     }
   next_field:;
   }
