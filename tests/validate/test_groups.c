@@ -1,0 +1,182 @@
+/* Repeating groups walked with the dictionary: nested NoSides/NoPartyIDs
+ * in NewOrderCross (s), NoMDEntries; the same entries as the codec's
+ * fixgw_group_next on the same views; wrong counts, missing delimiters and
+ * repeated members are errors, never silent merges; no allocation. */
+#include <string.h>
+
+#include "fixgw/validate.h"
+#include "harness.h"
+#include "validate_cases.h"
+#include "vtest.h"
+
+static fixgw_parser_t parser;
+static char buf[8192];
+
+static int setup(void **state) {
+  (void)state;
+  return fixgw_parser_init(&parser, NULL);
+}
+static int teardown(void **state) {
+  (void)state;
+  fixgw_parser_destroy(&parser);
+  return 0;
+}
+
+static void parse(const char *body, fixgw_msg_t *m) {
+  size_t n = vt_frame("FIX.4.4", body, buf, sizeof buf), used;
+  assert_int_equal(fixgw_parse(&parser, buf, n, &used, m, NULL), 0);
+}
+
+static void entry_str(const fixgw_group_entry_t *e, uint32_t tag, const char *want) {
+  const fixgw_field_t *f = fixgw_entry_find(e, tag);
+  assert_non_null(f);
+  assert_int_equal(f->len, strlen(want));
+  assert_memory_equal(f->val, want, f->len);
+}
+
+static void test_nested_cross(void **state) {
+  (void)state;
+  const fixgw_dict_t *d = fixgw_dict_fix44();
+  fixgw_msg_t m;
+  parse(VC_CROSS_HEAD "552=2|54=1|11=C1|453=1|448=P1|447=D|452=1|54=2|11=C2|453=2|"
+                      "448=P2|447=D|452=1|448=P3|447=D|452=3|" VC_CROSS_TAIL,
+        &m);
+  fixgw_group_t sides, parties;
+  fixgw_group_entry_t side, party;
+  assert_int_equal(fixgw_dict_group_open(d, &m, 552, &sides), 0);
+  assert_int_equal(sides.count, 2);
+  assert_int_equal(sides.depth, 1);
+  assert_ptr_equal(sides.layout, &d->layouts[fixgw_dict_group_scope(d, &sides)]);
+  static const char *const side_ids[2] = {"C1", "C2"};
+  static const char *const party_ids[2][2] = {{"P1", NULL}, {"P2", "P3"}};
+  for (int s = 0; s < 2; s++) {
+    assert_int_equal(fixgw_dict_group_next(d, &sides, &side), 0);
+    entry_str(&side, 11, side_ids[s]);
+    assert_int_equal(fixgw_dict_group_open_nested(d, &sides, &side, 453, &parties), 0);
+    assert_int_equal(parties.depth, 2);
+    assert_int_equal(parties.count, (uint32_t)s + 1);
+    for (int p = 0; p <= s; p++) {
+      assert_int_equal(fixgw_dict_group_next(d, &parties, &party), 0);
+      entry_str(&party, 448, party_ids[s][p]);
+      /* The nested entry lies inside its side entry. */
+      assert_true(party.first >= side.first && party.end <= side.end);
+    }
+    assert_int_equal(fixgw_dict_group_next(d, &parties, &party), FIXGW_ENOTFOUND);
+  }
+  assert_int_equal(fixgw_dict_group_next(d, &sides, &side), FIXGW_ENOTFOUND);
+  /* The group ended where the body resumes. */
+  assert_int_equal(m.fields[sides.end].tag, 55);
+
+  /* The codec walks the dictionary's view to the same entries. */
+  fixgw_group_t a, b;
+  assert_int_equal(fixgw_dict_group_open(d, &m, 552, &a), 0);
+  assert_int_equal(fixgw_group_open(&m, a.layout, 0, m.nfields, 0, &b), 0);
+  assert_int_equal(a.first, b.first);
+  assert_int_equal(a.end, b.end);
+  fixgw_group_entry_t ea, eb;
+  while (fixgw_dict_group_next(d, &a, &ea) == 0) {
+    assert_int_equal(fixgw_group_next(&b, &eb), 0);
+    assert_int_equal(ea.first, eb.first);
+    assert_int_equal(ea.end, eb.end);
+  }
+  assert_int_equal(fixgw_group_next(&b, &eb), FIXGW_ENOTFOUND);
+}
+
+static void test_md_entries(void **state) {
+  (void)state;
+  const fixgw_dict_t *d = fixgw_dict_fix44();
+  fixgw_msg_t m;
+  parse("35=W|" VC_HDR "262=R1|55=IBM|268=3|269=0|270=10.1|271=100|290=1|269=1|270=10.2|"
+        "271=200|290=1|269=2|270=10.15|271=5|",
+        &m);
+  fixgw_group_t g;
+  fixgw_group_entry_t e;
+  assert_int_equal(fixgw_dict_group_open(d, &m, 268, &g), 0);
+  assert_int_equal(g.count, 3);
+  static const char *const types[3] = {"0", "1", "2"};
+  for (int k = 0; k < 3; k++) {
+    assert_int_equal(fixgw_dict_group_next(d, &g, &e), 0);
+    entry_str(&e, 269, types[k]);
+    assert_int_equal(m.fields[e.first].tag, 269);
+  }
+  assert_int_equal(e.end, m.nfields - 1); /* the last entry ends at CheckSum */
+  assert_int_equal(fixgw_dict_group_next(d, &g, &e), FIXGW_ENOTFOUND);
+}
+
+/* Errors are errors: no merging of a malformed group into a valid one. */
+static void test_errors(void **state) {
+  (void)state;
+  const fixgw_dict_t *d = fixgw_dict_fix44();
+  static const struct {
+    const char *body;
+    uint32_t tag;
+    int rc;
+  } ec[] = {
+      {VC_NOS "453=2|448=P1|447=D|452=1|", 453, FIXGW_EGROUPCOUNT},
+      {VC_NOS "453=1|448=P1|447=D|452=1|448=P2|447=D|", 453, FIXGW_EGROUPCOUNT},
+      {VC_NOS "453=1|447=D|448=P1|452=1|", 453, FIXGW_EGROUPDELIM},
+      {VC_NOS "453=1|448=P1|447=D|447=D|452=1|", 453, FIXGW_EGROUPDELIM},
+      {VC_NOS "453=x|", 453, FIXGW_EFORMAT},
+      {VC_NOS, 453, FIXGW_ENOTFOUND},
+      {VC_NOS, 268, FIXGW_EINVAL}, /* not a group of D */
+      {VC_NOS, 55, FIXGW_EINVAL},  /* not a group at all */
+      {"35=ZZ|" VC_HDR "453=0|", 453, FIXGW_EINVAL},
+  };
+  for (size_t k = 0; k < sizeof ec / sizeof ec[0]; k++) {
+    fixgw_msg_t m;
+    fixgw_group_t g;
+    parse(ec[k].body, &m);
+    int rc = fixgw_dict_group_open(d, &m, ec[k].tag, &g);
+    if (rc != ec[k].rc) fail_msg("case %zu: got %s", k, fixgw_err_name(rc));
+  }
+  /* A nested count mismatch fails the outer open too. */
+  fixgw_msg_t m;
+  fixgw_group_t g;
+  parse(VC_CROSS_HEAD "552=2|54=1|11=C1|453=2|448=P1|447=D|452=1|54=2|11=C2|" VC_CROSS_TAIL, &m);
+  assert_int_equal(fixgw_dict_group_open(d, &m, 552, &g), FIXGW_EGROUPCOUNT);
+  /* Depth limit of the parser applies. */
+  fixgw_parser_t shallow;
+  fixgw_parser_config_t pc;
+  fixgw_parser_config_default(&pc);
+  pc.max_group_depth = 1;
+  assert_int_equal(fixgw_parser_init(&shallow, &pc), 0);
+  size_t n = vt_frame("FIX.4.4",
+                      VC_CROSS_HEAD "552=1|54=1|11=C1|453=1|448=P1|447=D|452=1|" VC_CROSS_TAIL,
+                      buf, sizeof buf),
+         used;
+  assert_int_equal(fixgw_parse(&shallow, buf, n, &used, &m, NULL), 0);
+  assert_int_equal(fixgw_dict_group_open(d, &m, 552, &g), FIXGW_EGROUPDEPTH);
+  fixgw_parser_destroy(&shallow);
+}
+
+static void test_zero_alloc(void **state) {
+  (void)state;
+  if (!fixgw_alloc_count_available()) skip();
+  const fixgw_dict_t *d = fixgw_dict_fix44();
+  fixgw_msg_t m;
+  parse(VC_CROSS_HEAD "552=2|54=1|11=C1|453=1|448=P1|447=D|452=1|54=2|11=C2|453=2|"
+                      "448=P2|447=D|452=1|448=P3|447=D|452=3|" VC_CROSS_TAIL,
+        &m);
+  uint32_t seen = 0;
+  fixgw_alloc_count_reset();
+  for (int r = 0; r < 1000; r++) {
+    fixgw_group_t s, p;
+    fixgw_group_entry_t se, pe;
+    if (fixgw_dict_group_open(d, &m, 552, &s)) break;
+    while (fixgw_dict_group_next(d, &s, &se) == 0)
+      if (fixgw_dict_group_open_nested(d, &s, &se, 453, &p) == 0)
+        while (fixgw_dict_group_next(d, &p, &pe) == 0) seen++;
+  }
+  assert_int_equal(fixgw_alloc_count_calls(), 0);
+  assert_int_equal(seen, 3000);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_nested_cross),
+      cmocka_unit_test(test_md_entries),
+      cmocka_unit_test(test_errors),
+      cmocka_unit_test(test_zero_alloc),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
