@@ -1,6 +1,8 @@
 /* Mutex + priority_queue baseline (see baseline_pq.h). */
 #include "baseline_pq.h"
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <new>
@@ -24,6 +26,8 @@ using heap = std::priority_queue<entry, std::vector<entry>, later>;
 
 struct bl_queue {
   std::mutex mu;
+  std::condition_variable cv;
+  bool sleeping = false; /* consumer waits on cv; guarded by mu */
   heap pq;
   uint64_t seq = 0;
   size_t cap = 0;
@@ -51,6 +55,33 @@ extern "C" int bl_push(bl_queue *q, unsigned prio, void *msg) {
 extern "C" int bl_pop(bl_queue *q, void **msg, unsigned *prio) {
   std::lock_guard<std::mutex> g(q->mu);
   if (q->pq.empty()) return -1;
+  const entry &e = q->pq.top();
+  *msg = e.msg;
+  *prio = e.prio;
+  q->pq.pop();
+  return 0;
+}
+
+extern "C" int bl_push_notify(bl_queue *q, unsigned prio, void *msg) {
+  bool wake;
+  {
+    std::lock_guard<std::mutex> g(q->mu);
+    if (q->pq.size() >= q->cap) return -1;
+    q->pq.push(entry{prio, q->seq++, msg});
+    wake = q->sleeping;
+  }
+  if (wake) q->cv.notify_one();
+  return 0;
+}
+
+extern "C" int bl_pop_wait(bl_queue *q, void **msg, unsigned *prio, long long timeout_ns) {
+  std::unique_lock<std::mutex> g(q->mu);
+  if (q->pq.empty()) {
+    q->sleeping = true;
+    q->cv.wait_for(g, std::chrono::nanoseconds(timeout_ns), [q] { return !q->pq.empty(); });
+    q->sleeping = false;
+    if (q->pq.empty()) return -1;
+  }
   const entry &e = q->pq.top();
   *msg = e.msg;
   *prio = e.prio;

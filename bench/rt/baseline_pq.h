@@ -22,6 +22,11 @@ void bl_destroy(bl_queue *q);
 int bl_push(bl_queue *q, unsigned prio, void *msg);
 /* 0 with the most urgent (then oldest) entry, or -1 when empty. */
 int bl_pop(bl_queue *q, void **msg, unsigned *prio);
+/* The blocking variant of the old design: bl_push_notify also signals a
+ * std::condition_variable when the consumer sleeps on it; bl_pop_wait
+ * sleeps until an entry arrives or timeout_ns passes (then -1). */
+int bl_push_notify(bl_queue *q, unsigned prio, void *msg);
+int bl_pop_wait(bl_queue *q, void **msg, unsigned *prio, long long timeout_ns);
 
 #ifdef __cplusplus
 }

@@ -2,8 +2,10 @@
  * std::priority_queue, baseline_pq.cc), in one binary, same messages, same
  * pool, same clock, same write function, same pinning:
  *   producer = the benchmark thread, pinned to CPU 0
- *   sender   = fixgw_rt's thread (SPIN wait) / the baseline's thread
- *              (spin-polling pops), pinned to CPU 1
+ *   sender   = pinned to CPU 1, in two pairs of like with like:
+ *              fixgw_rt (SPIN wait)  vs  mutex_pq (spin-polling pops)
+ *              fixgw_rt_block (BLOCK: spin, then futex, woken by posts)
+ *                                    vs  mutex_pq_cv (condition variable)
  * Scenarios (one iteration = one message of 120 bytes, levels mixed
  * 10% Critical, 20% High, 50% Normal, 20% Low):
  *   tp/<impl>         post as fast as the queue accepts; throughput
@@ -13,9 +15,10 @@
  * function, recorded per level in fixgw_hist_t histograms by the sender.
  * After the Google Benchmark report, a summary prints the median over the
  * repetitions of each figure, the throughput ratio and the p99-p50 spread
- * of both. Run:
+ * of both, pair by pair. Run:
  *   bench_rt --benchmark_min_time=0.3 --benchmark_repetitions=5
- *            --benchmark_report_aggregates_only=true */
+ *            --benchmark_report_aggregates_only=true
+ * (--benchmark_filter='fixgw_rt/|mutex_pq/|env' for the spinning pair). */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <sched.h>
@@ -99,6 +102,7 @@ static int sink_write(void *user, const char *buf, size_t len) {
 
 typedef struct base {
   bl_queue *q;
+  int blocking;
   wsink *sink;
   fixgw_hist_t *hist; /* NLEV */
   atomic_int stop;
@@ -111,11 +115,12 @@ static void *base_sender(void *arg) {
   for (;;) {
     void *v;
     unsigned lv;
-    if (bl_pop(b->q, &v, &lv) != 0) {
+    int got = b->blocking ? bl_pop_wait(b->q, &v, &lv, 1000000) : bl_pop(b->q, &v, &lv);
+    if (got != 0) {
       if (atomic_load_explicit(&b->stop, memory_order_acquire)) {
         if (bl_pop(b->q, &v, &lv) != 0) break; /* drained */
       } else {
-        fixgw_cpu_relax();
+        if (!b->blocking) fixgw_cpu_relax();
         continue;
       }
     }
@@ -130,8 +135,12 @@ static void *base_sender(void *arg) {
 
 /* ---- one engine: rt or baseline --------------------------------------- */
 
+/* impl: bit 0 = fixgw_rt (else the baseline), bit 1 = blocking sender. */
+enum { IMPL_BASE = 0, IMPL_RT = 1, IMPL_BASE_CV = 2, IMPL_RT_BLOCK = 3, NIMPL };
+static const char *impl_name[NIMPL] = {"mutex_pq", "fixgw_rt", "mutex_pq_cv", "fixgw_rt_block"};
+
 typedef struct engine {
-  int is_rt;
+  int is_rt, blocking;
   fixgw_rt_t *rt;
   fixgw_rt_producer_t *prod;
   base b;
@@ -140,9 +149,11 @@ typedef struct engine {
   uint64_t full; /* posts refused (queue full), retried */
 } engine;
 
-static int engine_open(engine *e, int is_rt) {
+static int engine_open(engine *e, int impl) {
   memset(e, 0, sizeof *e);
+  int is_rt = impl & 1;
   e->is_rt = is_rt;
+  e->blocking = impl >> 1;
   if (fixgw_msgpool_init(&e->pool, 256, POOL, 0, NULL) != 0) return -1;
   if (is_rt) {
     fixgw_rt_config_t cfg;
@@ -151,7 +162,7 @@ static int engine_open(engine *e, int is_rt) {
     cfg.user = &e->sink;
     cfg.cpu = SENDER_CPU;
     cfg.rt_priority = sender_fifo;
-    cfg.wait.kind = FIXGW_WAIT_SPIN;
+    cfg.wait.kind = e->blocking ? FIXGW_WAIT_BLOCK : FIXGW_WAIT_SPIN;
     cfg.clock = &clk;
     cfg.prio.max_producers = 1;
     for (int l = 0; l < NLEV; l++) cfg.prio.ring_size[l] = RING;
@@ -164,6 +175,7 @@ static int engine_open(engine *e, int is_rt) {
     if (!e->b.q || !e->b.hist) return -1;
     for (int l = 0; l < NLEV; l++) fixgw_hist_reset(&e->b.hist[l]);
     e->b.sink = &e->sink;
+    e->b.blocking = e->blocking;
     if (pthread_create(&e->b.t, NULL, base_sender, &e->b) != 0) return -1;
   }
   return 0;
@@ -207,7 +219,8 @@ static inline void post_one(engine *e, uint64_t i) {
   } else {
     m->priority = (uint8_t)lv;
     m->enqueue_ns = fixgw_clock_now_ns(&clk);
-    while (bl_push(e->b.q, (unsigned)lv, m) != 0) {
+    while ((e->blocking ? bl_push_notify(e->b.q, (unsigned)lv, m)
+                        : bl_push(e->b.q, (unsigned)lv, m)) != 0) {
       e->full++;
       backoff();
       m->enqueue_ns = fixgw_clock_now_ns(&clk);
@@ -228,7 +241,7 @@ static const char *sc_name[NSC] = {"tp", "rate", "burst"};
 #define MAX_RUNS 256
 
 typedef struct result {
-  int sc, is_rt;
+  int sc, impl;
   uint64_t n;
   double msgs_per_s;
   uint64_t p50[NLEV + 1], p99[NLEV + 1], p999[NLEV + 1]; /* [NLEV] = all */
@@ -240,7 +253,7 @@ static void report(fixgw_bench_state *st, engine *e, int sc, uint64_t n, uint64_
   result r;
   memset(&r, 0, sizeof r);
   r.sc = sc;
-  r.is_rt = e->is_rt;
+  r.impl = e->is_rt | e->blocking << 1;
   r.n = n;
   r.msgs_per_s = ns ? (double)n * 1e9 / (double)ns : 0;
   /* All levels together: merge into a scratch histogram (~265 KiB). */
@@ -278,10 +291,10 @@ static void report(fixgw_bench_state *st, engine *e, int sc, uint64_t n, uint64_
 
 /* ---- scenarios --------------------------------------------------------- */
 
-static void scenario(fixgw_bench_state *st, int sc, int is_rt) {
+static void scenario(fixgw_bench_state *st, int sc, int impl) {
   engine *e = aligned_alloc(64, (sizeof(engine) + 63) / 64 * 64);
   pin_self(PRODUCER_CPU);
-  if (e == NULL || engine_open(e, is_rt) != 0) {
+  if (e == NULL || engine_open(e, impl) != 0) {
     fixgw_bench_error(st, "engine setup failed");
     free(e);
     return;
@@ -313,7 +326,7 @@ static void scenario(fixgw_bench_state *st, int sc, int is_rt) {
 
 static void bm(fixgw_bench_state *st, void *arg) {
   intptr_t a = (intptr_t)arg;
-  scenario(st, (int)(a >> 1), (int)(a & 1));
+  scenario(st, (int)(a >> 2), (int)(a & 3));
 }
 
 /* ---- the machine's own noise ------------------------------------------- */
@@ -387,14 +400,14 @@ static int cmp_d(const void *a, const void *b) {
 /* Median over the runs GB reported: those with at least half the largest
  * message count of their benchmark (the iteration-count probes are
  * shorter). */
-static double median_of(int sc, int is_rt, double (*get)(const result *)) {
+static double median_of(int sc, int impl, double (*get)(const result *)) {
   uint64_t maxn = 0;
   for (int i = 0; i < nruns; i++)
-    if (runs[i].sc == sc && runs[i].is_rt == is_rt && runs[i].n > maxn) maxn = runs[i].n;
+    if (runs[i].sc == sc && runs[i].impl == impl && runs[i].n > maxn) maxn = runs[i].n;
   double v[MAX_RUNS];
   int k = 0;
   for (int i = 0; i < nruns; i++)
-    if (runs[i].sc == sc && runs[i].is_rt == is_rt && runs[i].n * 2 >= maxn) v[k++] = get(&runs[i]);
+    if (runs[i].sc == sc && runs[i].impl == impl && runs[i].n * 2 >= maxn) v[k++] = get(&runs[i]);
   if (k == 0) return 0;
   qsort(v, (size_t)k, sizeof v[0], cmp_d);
   return k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
@@ -409,22 +422,25 @@ static double g_spread(const result *r) { return (double)(r->p99[NLEV] - r->p50[
 
 static void summary(void) {
   static const char *ln[NLEV + 1] = {"critical", "high", "normal", "low", "all"};
-  static const char *impl[2] = {"mutex+pq", "fixgw_rt"};
+  static const int order[NIMPL] = {IMPL_RT, IMPL_BASE, IMPL_RT_BLOCK, IMPL_BASE_CV};
   double la[3] = {0, 0, 0};
   if (getloadavg(la, 3) < 0) la[0] = -1;
   printf("\n== bench_rt summary (medians over repetitions; load average now %.2f %.2f %.2f)\n",
          la[0], la[1], la[2]);
-  printf("%-6s %-9s %14s", "scen", "impl", "msgs/s");
+  printf("%-6s %-15s %10s", "scen", "impl", "msgs/s");
   for (int l = 0; l <= NLEV; l++) printf("  %-8s p50/p99/p99.9 ns   ", ln[l]);
   printf("\n");
   for (int sc = 0; sc < NSC; sc++)
-    for (int rt = 1; rt >= 0; rt--) {
-      printf("%-6s %-9s %14.0f", sc_name[sc], impl[rt], median_of(sc, rt, g_tp));
+    for (int k = 0; k < NIMPL; k++) {
+      int im = order[k];
+      double tp = median_of(sc, im, g_tp);
+      if (tp == 0) continue; /* filtered out */
+      printf("%-6s %-15s %10.0f", sc_name[sc], impl_name[im], tp);
       for (int l = 0; l <= NLEV; l++) {
         cur_lv = l;
         char cell[64];
-        snprintf(cell, sizeof cell, "%.0f/%.0f/%.0f", median_of(sc, rt, g_p50),
-                 median_of(sc, rt, g_p99), median_of(sc, rt, g_p999));
+        snprintf(cell, sizeof cell, "%.0f/%.0f/%.0f", median_of(sc, im, g_p50),
+                 median_of(sc, im, g_p99), median_of(sc, im, g_p999));
         printf("  %-28s", cell);
       }
       printf("\n");
@@ -435,14 +451,19 @@ static void summary(void) {
            "(gaps > 1 us); percentiles above %.2f are the machine's\n",
            env_stolen_pct[nenv / 2], 100 - env_stolen_pct[nenv / 2]);
   }
-  double tr = median_of(SC_TP, 1, g_tp), tb = median_of(SC_TP, 0, g_tp);
-  printf("\nthroughput: fixgw_rt %.0f msgs/s, mutex+pq %.0f msgs/s, ratio %.2fx (target >= 3x)\n",
-         tr, tb, tb > 0 ? tr / tb : 0);
-  for (int sc = SC_RATE; sc <= SC_BURST; sc++) {
-    double sr = median_of(sc, 1, g_spread), sb = median_of(sc, 0, g_spread);
-    printf("%s: p99-p50 spread (all levels) fixgw_rt %.0f ns, mutex+pq %.0f ns, "
-           "%.1f%% smaller (target >= 90%%)\n",
-           sc_name[sc], sr, sb, sb > 0 ? 100.0 * (1 - sr / sb) : 0);
+  /* Like with like: spinning senders, then blocking senders. */
+  for (int pair = 0; pair < 2; pair++) {
+    int a = pair ? IMPL_RT_BLOCK : IMPL_RT, b = pair ? IMPL_BASE_CV : IMPL_BASE;
+    double tr = median_of(SC_TP, a, g_tp), tb = median_of(SC_TP, b, g_tp);
+    if (tr == 0 || tb == 0) continue;
+    printf("\n%s vs %s\n  throughput: %.0f vs %.0f msgs/s, ratio %.2fx (target >= 3x)\n",
+           impl_name[a], impl_name[b], tr, tb, tr / tb);
+    for (int sc = SC_RATE; sc <= SC_BURST; sc++) {
+      double sr = median_of(sc, a, g_spread), sb = median_of(sc, b, g_spread);
+      printf("  %s: p99-p50 spread (all levels) %.0f vs %.0f ns, %.1f%% smaller "
+             "(target >= 90%%)\n",
+             sc_name[sc], sr, sb, sb > 0 ? 100.0 * (1 - sr / sb) : 0);
+    }
   }
 }
 
@@ -472,13 +493,14 @@ int main(int argc, char **argv) {
     fixgw_bench_context("load_avg_at_start", buf);
   }
   fixgw_bench_register("env/hiccup_sender_cpu", bm_hiccup, NULL, NULL, 0, 0);
-  for (int sc = 0; sc < NSC; sc++) {
-    char name[32];
-    snprintf(name, sizeof name, "%s/fixgw_rt", sc_name[sc]);
-    fixgw_bench_register(strdup(name), bm, (void *)(intptr_t)(sc << 1 | 1), NULL, 0, 0);
-    snprintf(name, sizeof name, "%s/mutex_pq", sc_name[sc]);
-    fixgw_bench_register(strdup(name), bm, (void *)(intptr_t)(sc << 1 | 0), NULL, 0, 0);
-  }
+  static const int order[NIMPL] = {IMPL_RT, IMPL_BASE, IMPL_RT_BLOCK, IMPL_BASE_CV};
+  for (int sc = 0; sc < NSC; sc++)
+    for (int k = 0; k < NIMPL; k++) {
+      char name[40];
+      snprintf(name, sizeof name, "%s/%s", sc_name[sc], impl_name[order[k]]);
+      fixgw_bench_register(strdup(name), bm, (void *)(intptr_t)(sc << 2 | order[k]), NULL, 0,
+                           0);
+    }
   int rc = fixgw_bench_main(&argc, argv);
   summary();
   return rc;
