@@ -3,7 +3,7 @@
  *
  * A dictionary is a set of flat arrays joined by 16-bit indices, never by
  * pointers (except layouts, whose shape the codec fixes), so the same model
- * is emitted as `static const` C by tools/fixgw-dictgen and built in memory
+ * is emitted as `static const` C by scripts/fixgw-dictgen and built in memory
  * by fixgw_dict_load_*() from the same XML, and the two compare equal.
  *
  *   fields[]   every field, sorted by tag; a field's position is its dense
@@ -381,7 +381,7 @@ int fixgw_dict_error_format(const fixgw_dict_error_t *e, char *buf, size_t n);
 /*
  * Read a QuickFIX-format XML dictionary (<fix> with <header>, <trailer>,
  * <messages>, <components>, <fields>) into a new dictionary with the same
- * model, order and indices as tools/fixgw-dictgen would generate from it.
+ * model, order and indices as scripts/fixgw-dictgen would generate from it.
  *
  * The XML reader is expat: the files come from venues and users, so
  * well-formedness, entities, encodings and entity-expansion attacks are

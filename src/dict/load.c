@@ -1,7 +1,7 @@
 /*
  * Runtime dictionary loader: QuickFIX-format XML -> the model of dict.h.
  *
- * It mirrors tools/fixgw-dictgen step for step (same checks in the same
+ * It mirrors scripts/fixgw-dictgen step for step (same checks in the same
  * order, same scope order, same hash tables), so a loaded dictionary and
  * the generated tables for the same file are equal member by member;
  * tests/dict holds the two to that.

@@ -11,7 +11,7 @@ fixgw_module(dict
   EXPORT_LIBS expat)
 
 # Where the QuickFIX XML lives (not in this repository; see
-# docs/dictionaries.md). Used by `dict-regen` and by tests/dict.
+# src/dict/README.md). Used by `dict-regen` and by tests/dict.
 set(FIXGW_SPEC_DIR "${PROJECT_SOURCE_DIR}/../shared/spec" CACHE PATH
     "Directory holding FIX40.xml ... FIX50SP2.xml and FIXT11.xml")
 find_package(Python3 COMPONENTS Interpreter)
@@ -19,7 +19,7 @@ if(Python3_Interpreter_FOUND)
   # Rewrites src/dict/gen/*.c in the source tree (files are only touched
   # when their content changes). Run it, review the diff, commit.
   add_custom_target(dict-regen
-    COMMAND Python3::Interpreter ${PROJECT_SOURCE_DIR}/tools/fixgw-dictgen
+    COMMAND Python3::Interpreter ${PROJECT_SOURCE_DIR}/scripts/fixgw-dictgen
             --all ${FIXGW_SPEC_DIR} ${CMAKE_CURRENT_LIST_DIR}/gen
     COMMENT "Regenerating src/dict/gen from ${FIXGW_SPEC_DIR}"
     VERBATIM)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""ctest: tools/fixgw-dictgen rejects every tests/dict/data/bad/*.xml with the
+"""ctest: scripts/fixgw-dictgen rejects every tests/dict/data/bad/*.xml with the
 code, line and element its first line expects (the C loader is held to the
 same list by test_dict_load), and rejects runaway nesting without a crash."""
 import importlib.machinery
@@ -10,7 +10,7 @@ import sys
 
 root, data = sys.argv[1], sys.argv[2]
 loader = importlib.machinery.SourceFileLoader(
-    "dictgen", os.path.join(root, "tools", "fixgw-dictgen"))
+    "dictgen", os.path.join(root, "scripts", "fixgw-dictgen"))
 spec = importlib.util.spec_from_loader("dictgen", loader)
 dg = importlib.util.module_from_spec(spec)
 loader.exec_module(dg)

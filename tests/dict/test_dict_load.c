@@ -12,7 +12,7 @@
 #include "fixgw/dict.h"
 #include "harness.h"
 
-/* Generated at build time by tools/fixgw-dictgen from data/custom.xml. */
+/* Generated at build time by scripts/fixgw-dictgen from data/custom.xml. */
 const fixgw_dict_t *fixgw_test_custom_dict(void);
 
 #define CUSTOM FIXGW_TEST_DICT_DATA "/custom.xml"
