@@ -15,6 +15,11 @@
 
 #include "fixgw/rt.h"
 #include "harness.h"
+/* White box, for one check: how often the sender slept on its futex. */
+#include "../../src/rt/rt_internal.h"
+
+/* Sender's futex sleeps; read after stop (the join orders it). */
+static uint64_t rt_sender_sleeps(const fixgw_rt_t *rt) { return rt->thr.waiter.sleeps; }
 
 #define DEADLINE_NS (20ull * 1000000000ull)
 #define MAXP 4
@@ -590,6 +595,52 @@ static void test_starvation_bound_flood(void **st) {
   sink_free(&s);
 }
 
+/* BLOCK with no spinning and no sleep bound: the sender sleeps on its
+ * futex whenever it runs dry, and only a post's wake can rouse it. Each
+ * message must be written soon after its post; a lost wake-up would leave
+ * it queued until the 2 s per-message limit. */
+static void test_block_wakeups(void **st) {
+  (void)st;
+  const uint64_t n = 2000;
+  struct sink s;
+  sink_init(&s, 1, n);
+  fixgw_rt_config_t cfg;
+  base_config(&cfg, &s, FIXGW_WAIT_BLOCK);
+  cfg.wait.spin_iters = 1;
+  cfg.wait.max_sleep_ns = 0;
+  fixgw_rt_t *rt;
+  assert_int_equal(fixgw_rt_create(&rt, &cfg, NULL), 0);
+  fixgw_msgpool_t pool;
+  assert_int_equal(fixgw_msgpool_init(&pool, 128, 8, 0, NULL), 0);
+  fixgw_rt_producer_t *h;
+  assert_int_equal(fixgw_rt_register(rt, &h), 0);
+  assert_int_equal(fixgw_rt_start(rt, NULL), 0);
+  uint64_t late = 0, deadline = now_ns() + DEADLINE_NS;
+  for (uint64_t i = 0; i < n && now_ns() < deadline; i++) {
+    fixgw_msgbuf_t *m = NULL;
+    while ((m = fixgw_msgbuf_get(&pool)) == NULL && now_ns() < deadline) sched_yield();
+    fill(m, 0, i, level_of(i));
+    assert_int_equal(fixgw_rt_post(h, level_of(i), m), 0);
+    uint64_t limit = now_ns() + 2000000000ull;
+    while (atomic_load(&s.done) < i + 1 && now_ns() < limit) sched_yield();
+    if (atomic_load(&s.done) < i + 1) late++;
+    if (i % 4 == 0) { /* let the sender fall asleep */
+      struct timespec ts = {0, 20000};
+      nanosleep(&ts, NULL);
+    }
+  }
+  assert_int_equal(late, 0);
+  assert_int_equal(fixgw_rt_stop(rt), 0);
+  uint64_t written = 0;
+  for (int l = 0; l < NLEV; l++) written += s.count[l];
+  assert_int_equal(written, n);
+  assert_int_equal(s.errors, 0);
+  assert_true(rt_sender_sleeps(rt) > 0); /* the futex path was taken */
+  fixgw_rt_destroy(rt);
+  fixgw_msgpool_destroy(&pool);
+  sink_free(&s);
+}
+
 /* ---- stop ------------------------------------------------------------- */
 
 /* Stop while producers are still posting: posts after the stop began are
@@ -805,6 +856,7 @@ int main(void) {
       cmocka_unit_test(test_mixed_spin),
       cmocka_unit_test(test_write_errors),
       cmocka_unit_test(test_start_while_posting),
+      cmocka_unit_test(test_block_wakeups),
       cmocka_unit_test(test_stop_while_posting),
       cmocka_unit_test(test_stop_never_started),
   };
