@@ -390,6 +390,71 @@ static void bm_hiccup(fixgw_bench_state *st, void *arg) {
   fifo_cooldown();
 }
 
+/* Cross-core round trip: a cache line bounced between the producer's and
+ * the sender's CPUs. Every message crosses cores a few times, so this
+ * figure (which moves with where the hypervisor puts the two vCPUs) bounds
+ * what any queue can do on this machine at the moment. One iteration =
+ * one round trip; p50 reported. */
+typedef struct pp {
+  _Alignas(64) uint64_t ping;
+  _Alignas(64) atomic_int stop;
+} pp;
+
+static void *pong(void *arg) {
+  pp *p = arg;
+  pin_self(SENDER_CPU);
+  uint64_t seen = 0;
+  while (!atomic_load_explicit(&p->stop, memory_order_relaxed)) {
+    uint64_t v = __atomic_load_n(&p->ping, __ATOMIC_ACQUIRE);
+    if (v != seen && (v & 1)) { /* odd: a ping; answer with the next even */
+      seen = v + 1;
+      __atomic_store_n(&p->ping, v + 1, __ATOMIC_RELEASE);
+    }
+    fixgw_cpu_relax();
+  }
+  return NULL;
+}
+
+static double env_rtt_ns[MAX_RUNS];
+static int nrtt;
+
+static void bm_xcore(fixgw_bench_state *st, void *arg) {
+  (void)arg;
+  pp *p = aligned_alloc(64, sizeof(pp));
+  memset(p, 0, sizeof *p);
+  static fixgw_hist_t h;
+  fixgw_hist_reset(&h);
+  pin_self(PRODUCER_CPU);
+  pthread_t t;
+  if (pthread_create(&t, NULL, pong, p) != 0) {
+    fixgw_bench_error(st, "thread");
+    free(p);
+    return;
+  }
+  uint64_t v = 0, deadline = fixgw_clock_mono_ns() + 10ull * 1000000000ull;
+  int64_t n = 0;
+  while (fixgw_bench_keep_running_batch(st, 256)) {
+    for (int i = 0; i < 256; i++) {
+      uint64_t t0 = fixgw_clock_now_ns(&clk);
+      __atomic_store_n(&p->ping, ++v, __ATOMIC_RELEASE); /* odd */
+      while (__atomic_load_n(&p->ping, __ATOMIC_ACQUIRE) != v + 1 &&
+             fixgw_clock_mono_ns() < deadline)
+        fixgw_cpu_relax();
+      ++v; /* even, answered */
+      fixgw_hist_record(&h, (int64_t)(fixgw_clock_now_ns(&clk) - t0));
+    }
+    n += 256;
+  }
+  atomic_store(&p->stop, 1);
+  pthread_join(t, NULL);
+  double p50 = (double)fixgw_hist_value_at(&h, 50);
+  fixgw_bench_counter(st, "rtt_p50_ns", p50, false, false);
+  fixgw_bench_counter(st, "rtt_p99_ns", (double)fixgw_hist_value_at(&h, 99), false, false);
+  fixgw_bench_set_items(st, n);
+  if (nrtt < MAX_RUNS) env_rtt_ns[nrtt++] = p50;
+  free(p);
+}
+
 /* ---- summary ----------------------------------------------------------- */
 
 static int cmp_d(const void *a, const void *b) {
@@ -451,6 +516,12 @@ static void summary(void) {
            "(gaps > 1 us); percentiles above %.2f are the machine's\n",
            env_stolen_pct[nenv / 2], 100 - env_stolen_pct[nenv / 2]);
   }
+  if (nrtt) {
+    qsort(env_rtt_ns, (size_t)nrtt, sizeof env_rtt_ns[0], cmp_d);
+    printf("cross-core cache-line round trip (CPU %d <-> %d): median p50 %.0f ns "
+           "(min %.0f, max %.0f over the runs)\n",
+           PRODUCER_CPU, SENDER_CPU, env_rtt_ns[nrtt / 2], env_rtt_ns[0], env_rtt_ns[nrtt - 1]);
+  }
   /* Like with like: spinning senders, then blocking senders. */
   for (int pair = 0; pair < 2; pair++) {
     int a = pair ? IMPL_RT_BLOCK : IMPL_RT, b = pair ? IMPL_BASE_CV : IMPL_BASE;
@@ -493,6 +564,7 @@ int main(int argc, char **argv) {
     fixgw_bench_context("load_avg_at_start", buf);
   }
   fixgw_bench_register("env/hiccup_sender_cpu", bm_hiccup, NULL, NULL, 0, 0);
+  fixgw_bench_register("env/xcore_rtt", bm_xcore, NULL, NULL, 0, 0);
   static const int order[NIMPL] = {IMPL_RT, IMPL_BASE, IMPL_RT_BLOCK, IMPL_BASE_CV};
   for (int sc = 0; sc < NSC; sc++)
     for (int k = 0; k < NIMPL; k++) {
