@@ -48,43 +48,14 @@
 #endif
 
 #include "fixgw/common.h"
+#include "fixgw/tsan.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* ThreadSanitizer cannot see ck's inline-assembly atomics. In TSan builds the
- * ring operations hide their internal accesses and declare the
- * happens-before edge they implement (enqueue -> the dequeue that returns
- * that entry), so entries' contents are checked normally. */
-#if defined(__SANITIZE_THREAD__)
-#define FIXGW__TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define FIXGW__TSAN 1
-#endif
-#endif
-#ifdef FIXGW__TSAN
-void __tsan_acquire(void *addr);
-void __tsan_release(void *addr);
-void AnnotateIgnoreReadsBegin(const char *f, int l);
-void AnnotateIgnoreReadsEnd(const char *f, int l);
-void AnnotateIgnoreWritesBegin(const char *f, int l);
-void AnnotateIgnoreWritesEnd(const char *f, int l);
-#define FIXGW__TSAN_BEGIN()                        \
-  (AnnotateIgnoreReadsBegin(__FILE__, __LINE__), \
-   AnnotateIgnoreWritesBegin(__FILE__, __LINE__))
-#define FIXGW__TSAN_END()                          \
-  (AnnotateIgnoreWritesEnd(__FILE__, __LINE__), \
-   AnnotateIgnoreReadsEnd(__FILE__, __LINE__))
-#define FIXGW__TSAN_RELEASE(a) __tsan_release((void *)(a))
-#define FIXGW__TSAN_ACQUIRE(a) __tsan_acquire((void *)(a))
-#else
-#define FIXGW__TSAN_BEGIN() ((void)0)
-#define FIXGW__TSAN_END() ((void)0)
-#define FIXGW__TSAN_RELEASE(a) ((void)0)
-#define FIXGW__TSAN_ACQUIRE(a) ((void)0)
-#endif
+/* TSan builds: ck's inline-assembly atomics are hidden and the edges they
+ * implement declared (fixgw/tsan.h). */
 
 #if defined(__GNUC__) || defined(__clang__)
 #define FIXGW__RING_GEN static inline __attribute__((unused))

@@ -16,35 +16,9 @@
 #error "fixgw pool needs a double-width CAS (ck_pr_cas_ptr_2_value)"
 #endif
 
-/* ThreadSanitizer cannot see Concurrency Kit's inline-assembly atomics. We
- * hide the accesses made inside the lock-free sections and state the
- * happens-before edge they implement (remote put -> owner reclaim). */
-#if defined(__SANITIZE_THREAD__)
-#define POOL_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define POOL_TSAN 1
-#endif
-#endif
-#ifdef POOL_TSAN
-void __tsan_acquire(void *addr);
-void __tsan_release(void *addr);
-void AnnotateIgnoreReadsBegin(const char *f, int l);
-void AnnotateIgnoreReadsEnd(const char *f, int l);
-void AnnotateIgnoreWritesBegin(const char *f, int l);
-void AnnotateIgnoreWritesEnd(const char *f, int l);
-#define TSAN_IGNORE_BEGIN() \
-  (AnnotateIgnoreReadsBegin(__FILE__, __LINE__), AnnotateIgnoreWritesBegin(__FILE__, __LINE__))
-#define TSAN_IGNORE_END() \
-  (AnnotateIgnoreWritesEnd(__FILE__, __LINE__), AnnotateIgnoreReadsEnd(__FILE__, __LINE__))
-#define TSAN_RELEASE(a) __tsan_release(a)
-#define TSAN_ACQUIRE(a) __tsan_acquire(a)
-#else
-#define TSAN_IGNORE_BEGIN() ((void)0)
-#define TSAN_IGNORE_END() ((void)0)
-#define TSAN_RELEASE(a) ((void)0)
-#define TSAN_ACQUIRE(a) ((void)0)
-#endif
+/* TSan: the lock-free sections hide their accesses and declare the edge
+ * they implement, remote put -> owner reclaim (fixgw/tsan.h). */
+#include "fixgw/tsan.h"
 
 #if !defined(NDEBUG) || (defined(FIXGW_POOL_DEBUG) && FIXGW_POOL_DEBUG)
 #define POOL_CHECKS_FORCED 1
@@ -244,16 +218,16 @@ void *fixgw__pool_get_slow(fixgw_pool_t *p) {
     cur.head = (fixgw__pool_hdr_t *)ck_pr_load_ptr(&p->ret.head);
     /* Detach the whole stack, keeping the push count: a failed CAS reloads
      * cur with the current pair, so the snapshot need not be consistent. */
-    TSAN_IGNORE_BEGIN();
+    FIXGW__TSAN_BEGIN();
     do {
       upd.head = NULL;
       upd.pushes = cur.pushes;
     } while (!ck_pr_cas_ptr_2_value(&p->ret, &cur, &upd, &cur));
-    TSAN_IGNORE_END();
+    FIXGW__TSAN_END();
     /* Orders the detaching CAS before our reads of the nodes' next links
      * and of the objects, which remote threads wrote before their push. */
     ck_pr_fence_acquire();
-    TSAN_ACQUIRE(&p->ret);
+    FIXGW__TSAN_ACQUIRE(&p->ret);
     if (cur.head != NULL) {
       p->head = cur.head;
       FIXGW__POOL_ST(p->nfree, FIXGW__POOL_LD(p->nfree) +
@@ -303,11 +277,11 @@ int fixgw_pool_put_remote(fixgw_pool_t *p, void *obj) {
   }
   fixgw__pool_hdr_t *h = hdr_of(obj);
   ret_word cur, upd;
-  TSAN_RELEASE(&p->ret);
+  FIXGW__TSAN_RELEASE(&p->ret);
   /* Orders every access the caller made to the object before the CAS that
    * hands it to the owner, who may reuse it at once. */
   ck_pr_fence_release();
-  TSAN_IGNORE_BEGIN();
+  FIXGW__TSAN_BEGIN();
   cur.pushes = ck_pr_load_64(&p->ret.pushes);
   cur.head = (fixgw__pool_hdr_t *)ck_pr_load_ptr(&p->ret.head);
   for (;;) {
@@ -319,6 +293,6 @@ int fixgw_pool_put_remote(fixgw_pool_t *p, void *obj) {
     if (ck_pr_cas_ptr_2_value(&p->ret, &cur, &upd, &cur)) break;
     ck_pr_stall();
   }
-  TSAN_IGNORE_END();
+  FIXGW__TSAN_END();
   return 0;
 }
