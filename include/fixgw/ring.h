@@ -63,12 +63,19 @@ extern "C" {
 #define FIXGW__RING_GEN static inline
 #endif
 
-/* Common body of the three ring types; fields are private. */
+/* Common body of the three ring types; fields are private. ck_ring_t keeps
+ * c_head and p_tail/p_head on separate cache lines, but c_head shares its
+ * line with whatever precedes the ring, and size/mask/buf (read on every
+ * operation) with whatever follows it. A line of padding at each end keeps
+ * a host's fields out of those lines wherever the ring is embedded: without
+ * it a host field written next to the ring made every dequeue miss. */
 typedef struct fixgw__ring {
-  ck_ring_t ck; /* c_head and p_tail/p_head on separate cache lines */
+  char pad_front_[CK_MD_CACHELINE];
+  ck_ring_t ck;
   ck_ring_buffer_t *buf;
   void *mem; /* allocation made by init, or NULL for caller storage */
   fixgw_allocator_t alloc;
+  char pad_back_[CK_MD_CACHELINE];
 } fixgw__ring_t;
 
 typedef struct fixgw_ring_spsc { fixgw__ring_t r; } fixgw_ring_spsc_t;
