@@ -188,13 +188,22 @@ int64_t fixgw_days_from_civil(int32_t y, unsigned m, unsigned d) {
   return era * 146097 + doe - 719468;                           /* 1970-03-01 shift */
 }
 
-/* "YYYYMMDD" */
+/* "YYYYMMDD" (need_day: 8 bytes readable at s, one word) or "YYYYMM". */
 static int ymd(const char *s, fixgw_date_t *out, int need_day) {
-  unsigned bad = 0;
-  int32_t y = (int32_t)(dd(s, &bad) * 100 + dd(s + 2, &bad));
-  unsigned m = dd(s + 4, &bad);
-  unsigned d = need_day ? dd(s + 6, &bad) : 0;
-  if (bad) return FIXGW_EFORMAT;
+  int32_t y;
+  unsigned m, d = 0;
+  if (need_day) {
+    uint64_t v;
+    if (digits_swar(load8(s), 8, &v)) return FIXGW_EFORMAT;
+    y = (int32_t)(v / 10000);
+    m = (unsigned)(v / 100 % 100);
+    d = (unsigned)(v % 100);
+  } else {
+    unsigned bad = 0;
+    y = (int32_t)(dd(s, &bad) * 100 + dd(s + 2, &bad));
+    m = dd(s + 4, &bad);
+    if (bad) return FIXGW_EFORMAT;
+  }
   if (m < 1 || m > 12) return FIXGW_ERANGE;
   if (need_day && (d < 1 || d > days_in_month(y, m))) return FIXGW_ERANGE;
   out->year = y;
@@ -226,30 +235,39 @@ int fixgw_to_month_year(const char *s, size_t n, fixgw_date_t *out) {
   return ymd(s, out, 1);
 }
 
-/* "HH:MM:SS[.fff|.ffffff|.fffffffff]" → ns since midnight. */
+/* "HH:MM:SS[.fff|.ffffff|.fffffffff]" -> ns since midnight. The time with
+ * its colons made '0' reads as the number HH*10^6 + MM*10^3 + SS; the
+ * fraction comes from the last 8 bytes with those before it made '0'. No
+ * byte outside s[0..n) is read. */
 static int hms(const char *s, size_t n, int64_t *ns) {
   if (n != 8 && n != 12 && n != 15 && n != 18) return FIXGW_EFORMAT;
-  if (s[2] != ':' || s[5] != ':') return FIXGW_EFORMAT;
-  unsigned bad = 0;
-  unsigned h = dd(s, &bad), mi = dd(s + 3, &bad), se = dd(s + 6, &bad);
-  int64_t frac = 0;
+  uint64_t t = load8(s), v, frac = 0;
+  if (((t >> 16) & 0xFF) != ':' || ((t >> 40) & 0xFF) != ':') return FIXGW_EFORMAT;
+  t ^= ((uint64_t)(':' ^ '0') << 16) | ((uint64_t)(':' ^ '0') << 40);
+  if (digits_swar(t, 8, &v)) return FIXGW_EFORMAT;
   if (n > 8) {
+    unsigned k = (unsigned)(n - 9); /* 3, 6 or 9 fraction digits */
     if (s[8] != '.') return FIXGW_EFORMAT;
-    size_t k = n - 9;
-    for (size_t i = 0; i < k; i++) {
-      unsigned d = (unsigned)(unsigned char)s[9 + i] - '0';
-      bad |= d > 9;
-      frac = frac * 10 + d;
+    uint64_t f = load8(s + n - 8);
+    unsigned take = k < 8 ? k : 8;
+    uint64_t pre = low_bytes(8 - take);
+    f = (f & ~pre) | (ZEROS & pre);
+    if (digits_swar(f, 8, &frac)) return FIXGW_EFORMAT;
+    if (k == 9) {
+      uint64_t hi = (uint64_t)(unsigned char)s[9] - '0';
+      if (hi > 9) return FIXGW_EFORMAT;
+      frac += hi * 100000000;
+    } else {
+      frac *= k == 6 ? 1000 : 1000000;
     }
-    for (size_t i = k; i < 9; i++) frac *= 10;
   }
-  if (bad) return FIXGW_EFORMAT;
+  unsigned h = (unsigned)(v / 1000000), mi = (unsigned)(v / 1000 % 1000), se = (unsigned)(v % 1000);
   if (h > 23 || mi > 59 || se > 60) return FIXGW_ERANGE;
   if (se == 60) { /* leap second: clamp to the last representable instant */
     se = 59;
     frac = 999999999;
   }
-  *ns = ((int64_t)h * 3600 + mi * 60 + se) * 1000000000LL + frac;
+  *ns = ((int64_t)h * 3600 + mi * 60 + se) * 1000000000LL + (int64_t)frac;
   return 0;
 }
 
@@ -260,49 +278,18 @@ int fixgw_to_timeonly(const char *s, size_t n, int64_t *ns) {
 
 int fixgw_to_timestamp(const char *s, size_t n, int64_t *ns) {
   if (!s || !ns) return FIXGW_EINVAL;
-  if (n != 17 && n != 21 && n != 24 && n != 27) return FIXGW_EFORMAT;
-  /* Date: eight digits in one go. Time: "HH:MM:SS" with the colons made
-   * '0' reads as the number HH*10^6 + MM*10^3 + SS. Fraction: the last 8
-   * bytes with those before the fraction made '0'. No byte outside s[0..n)
-   * is read. */
-  uint64_t ymd, hms, frac = 0;
-  uint64_t t = load8(s + 9);
-  if (s[8] != '-' || ((t >> 16) & 0xFF) != ':' || ((t >> 40) & 0xFF) != ':')
-    return FIXGW_EFORMAT;
-  t ^= ((uint64_t)(':' ^ '0') << 16) | ((uint64_t)(':' ^ '0') << 40);
-  if (digits_swar(load8(s), 8, &ymd) || digits_swar(t, 8, &hms)) return FIXGW_EFORMAT;
-  if (n > 17) {
-    unsigned k = (unsigned)(n - 18); /* 3, 6 or 9 fraction digits */
-    if (s[17] != '.') return FIXGW_EFORMAT;
-    uint64_t f = load8(s + n - 8), hi = 0;
-    unsigned take = k < 8 ? k : 8;
-    uint64_t pre = low_bytes(8 - take);
-    f = (f & ~pre) | (ZEROS & pre);
-    if (digits_swar(f, 8, &frac)) return FIXGW_EFORMAT;
-    if (k == 9) {
-      hi = (uint64_t)(unsigned char)s[18] - '0';
-      if (hi > 9) return FIXGW_EFORMAT;
-      frac += hi * 100000000;
-    } else {
-      frac *= k == 6 ? 1000 : 1000000;
-    }
-  }
-  int32_t y = (int32_t)(ymd / 10000);
-  unsigned mo = (unsigned)(ymd / 100 % 100), d = (unsigned)(ymd % 100);
-  unsigned h = (unsigned)(hms / 1000000), mi = (unsigned)(hms / 1000 % 1000),
-           se = (unsigned)(hms % 1000);
-  if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || se > 60)
-    return FIXGW_ERANGE;
-  if (se == 60) { /* leap second: clamp to the last representable instant */
-    se = 59;
-    frac = 999999999;
-  }
-  int64_t days = fixgw_days_from_civil(y, mo, d);
+  if (n < 17 || s[8] != '-') return FIXGW_EFORMAT;
+  fixgw_date_t d;
+  int64_t t;
+  int rd = ymd(s, &d, 1), rt = hms(s + 9, n - 9, &t);
+  if (rd == FIXGW_EFORMAT || rt == FIXGW_EFORMAT) return FIXGW_EFORMAT;
+  if (rd) return rd;
+  if (rt) return rt;
+  int64_t days = fixgw_days_from_civil(d.year, d.month, d.day);
   /* Years 0000..9999 do not all fit in int64 ns (about +-292 years of the
    * epoch do): refuse what would overflow. */
   if (days > 106751 || days < -106751) return FIXGW_ERANGE;
-  *ns = days * 86400000000000LL + ((int64_t)h * 3600 + mi * 60 + se) * 1000000000LL +
-        (int64_t)frac;
+  *ns = days * 86400000000000LL + t;
   return 0;
 }
 
