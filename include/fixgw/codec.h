@@ -131,6 +131,7 @@ typedef struct fixgw_parser {
   uint32_t *tagtab_;
   uint64_t *mask_;
   fixgw_data_pair_t *pairs_;
+  struct fixgw__tagcache *tcache_;
   uint64_t pair_bits_[FIXGW_TAGTAB_SIZE / 64];
   uint32_t gen_;
   uint32_t pend_len_;   /* frame length of the pending message, 0 if unknown */

@@ -25,6 +25,20 @@
 #define TT_LENFLAG 0x8000u
 #define TT_INDEX 0x7FFFu
 
+/* Tag cache: a stream uses few distinct tags, so each field's first bytes
+ * (the tag and its '=') usually repeat a prefix seen before. A direct-
+ * mapped slot, chosen by the first three bytes, keeps such a prefix as it
+ * stood when it passed the full check, with its tag value: a field whose
+ * bytes equal it under its mask is the same tag, already validated. A miss
+ * (or a collision) only costs the full check, which refills the slot. */
+#define TCACHE_SLOTS 256u
+typedef struct fixgw__tagcache {
+  uint64_t word; /* the prefix bytes, '=' included */
+  uint64_t mask; /* which bytes of the word are the prefix; 0: empty slot */
+  uint32_t tag;
+  uint32_t len; /* digits */
+} fixgw__tagcache_t;
+
 static const fixgw_data_pair_t standard_pairs[] = {
     {90, 91},       {93, 89},       {95, 96},       {212, 213},     {348, 349},
     {350, 351},     {352, 353},     {354, 355},     {356, 357},     {358, 359},
@@ -129,8 +143,9 @@ int fixgw_parser_init(fixgw_parser_t *p, const fixgw_parser_config_t *cfg) {
   p->fields_ = fixgw__alloc(c->allocator, sizeof(fixgw_field_t) * c->max_fields);
   p->tagtab_ = fixgw__alloc(c->allocator, sizeof(uint32_t) * FIXGW_TAGTAB_SIZE);
   p->mask_ = fixgw__alloc(c->allocator, sizeof(uint64_t) * mask_words);
+  p->tcache_ = fixgw__alloc(c->allocator, sizeof(fixgw__tagcache_t) * TCACHE_SLOTS);
   p->pairs_ = npairs ? fixgw__alloc(c->allocator, sizeof(fixgw_data_pair_t) * npairs) : NULL;
-  if (!p->fields_ || !p->tagtab_ || !p->mask_ || (npairs && !p->pairs_)) {
+  if (!p->fields_ || !p->tagtab_ || !p->mask_ || !p->tcache_ || (npairs && !p->pairs_)) {
     fixgw_parser_destroy(p);
     return FIXGW_ENOMEM;
   }
@@ -158,6 +173,8 @@ int fixgw_parser_init(fixgw_parser_t *p, const fixgw_parser_config_t *cfg) {
     if (p->pairs_[i].len_tag < FIXGW_TAGTAB_SIZE)
       p->pair_bits_[p->pairs_[i].len_tag / 64] |= 1ULL << (p->pairs_[i].len_tag % 64);
   tagtab_clear(p);
+  for (uint32_t i = 0; i < TCACHE_SLOTS; i++)
+    p->tcache_[i] = (fixgw__tagcache_t){1, 0, 0, 0}; /* (w & 0) never equals 1 */
   return 0;
 }
 
@@ -167,10 +184,12 @@ void fixgw_parser_destroy(fixgw_parser_t *p) {
   fixgw__free(a, p->fields_);
   fixgw__free(a, p->tagtab_);
   fixgw__free(a, p->mask_);
+  fixgw__free(a, p->tcache_);
   fixgw__free(a, p->pairs_);
   p->fields_ = NULL;
   p->tagtab_ = NULL;
   p->mask_ = NULL;
+  p->tcache_ = NULL;
   p->pairs_ = NULL;
 }
 
@@ -317,12 +336,17 @@ body_length:
  *   - the digits, left-padded with zero bytes, become the value with three
  *     multiply steps ("eight digits at once").
  * Returns the tag length, or 0 when the byte-wise path must decide. */
-static inline unsigned tag_swar(const char *s, uint32_t *tag) {
+static inline uint64_t load_le64(const char *s) {
   uint64_t w;
   memcpy(&w, s, 8);
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
   w = __builtin_bswap64(w);
 #endif
+  return w;
+}
+
+static inline unsigned tag_swar(const char *s, uint32_t *tag) {
+  uint64_t w = load_le64(s);
   uint64_t y = w ^ 0x3D3D3D3D3D3D3D3DULL;
   uint64_t eq = (y - 0x0101010101010101ULL) & ~y & HIGHS;
   uint64_t low = eq & (0 - eq);  /* the '=' byte's high bit */
@@ -391,6 +415,7 @@ int fixgw_parse(fixgw_parser_t *p, const char *buf, size_t len,
   /* Fields. */
   if (FIXGW_UNLIKELY(++p->gen_ > 0xFFFF)) tagtab_clear(p);
   const uint32_t gen = p->gen_ << 16;
+  fixgw__tagcache_t *const tcache = p->tcache_;
   uint32_t *tagtab = p->tagtab_;
   fixgw_field_t *f = p->fields_;
   const uint32_t maxf = p->cfg_.max_fields - 1; /* room kept for CheckSum */
@@ -435,7 +460,22 @@ int fixgw_parse(fixgw_parser_t *p, const char *buf, size_t len,
     bits &= bits - 1;
     /* pos <= cs - 1, so 8 bytes from pos stay inside the frame. */
     uint32_t tag;
-    unsigned tl = tag_swar(buf + pos, &tag);
+    unsigned tl;
+    uint64_t w8 = load_le64(buf + pos);
+    fixgw__tagcache_t *ce = &tcache[(uint32_t)((w8 & 0xFFFFFF) * 0x9E3779B1u) >> 24];
+    if (FIXGW_LIKELY((w8 & ce->mask) == ce->word)) {
+      tag = ce->tag;
+      tl = ce->len;
+    } else {
+      tl = tag_swar(buf + pos, &tag);
+      if (FIXGW_LIKELY(tl != 0)) {
+        uint64_t m = ~0ULL >> (56 - 8 * tl); /* the tl digits and '=' (tl <= 7) */
+        ce->word = w8 & m;
+        ce->mask = m;
+        ce->tag = tag;
+        ce->len = tl;
+      }
+    }
     uint32_t e;
     /* The common field: a short well-formed tag with a table slot, no data
      * field pending, not itself a length tag. Everything else goes the
