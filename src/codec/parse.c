@@ -36,7 +36,8 @@ typedef struct fixgw__tagcache {
   uint64_t word; /* the prefix bytes, '=' included */
   uint64_t mask; /* which bytes of the word are the prefix; 0: empty slot */
   uint32_t tag;
-  uint32_t len; /* digits */
+  uint16_t len;  /* digits */
+  uint16_t fast; /* tag < FIXGW_TAGTAB_SIZE and not a length tag: static facts */
 } fixgw__tagcache_t;
 
 static const fixgw_data_pair_t standard_pairs[] = {
@@ -174,7 +175,7 @@ int fixgw_parser_init(fixgw_parser_t *p, const fixgw_parser_config_t *cfg) {
       p->pair_bits_[p->pairs_[i].len_tag / 64] |= 1ULL << (p->pairs_[i].len_tag % 64);
   tagtab_clear(p);
   for (uint32_t i = 0; i < TCACHE_SLOTS; i++)
-    p->tcache_[i] = (fixgw__tagcache_t){1, 0, 0, 0}; /* (w & 0) never equals 1 */
+    p->tcache_[i] = (fixgw__tagcache_t){1, 0, 0, 0, 0}; /* (w & 0) never equals 1 */
   return 0;
 }
 
@@ -459,29 +460,31 @@ int fixgw_parse(fixgw_parser_t *p, const char *buf, size_t len,
     uint32_t vend = (uint32_t)(w << 6) + (uint32_t)__builtin_ctzll(bits);
     bits &= bits - 1;
     /* pos <= cs - 1, so 8 bytes from pos stay inside the frame. */
-    uint32_t tag;
-    unsigned tl;
+    uint32_t tag, e;
+    unsigned tl, fast;
     uint64_t w8 = load_le64(buf + pos);
     fixgw__tagcache_t *ce = &tcache[(uint32_t)((w8 & 0xFFFFFF) * 0x9E3779B1u) >> 24];
     if (FIXGW_LIKELY((w8 & ce->mask) == ce->word)) {
       tag = ce->tag;
       tl = ce->len;
+      fast = ce->fast;
     } else {
       tl = tag_swar(buf + pos, &tag);
+      fast = tl != 0 && tag < FIXGW_TAGTAB_SIZE && !(tagtab[tag] & TT_LENFLAG);
       if (FIXGW_LIKELY(tl != 0)) {
         uint64_t m = ~0ULL >> (56 - 8 * tl); /* the tl digits and '=' (tl <= 7) */
         ce->word = w8 & m;
         ce->mask = m;
         ce->tag = tag;
-        ce->len = tl;
+        ce->len = (uint16_t)tl;
+        ce->fast = (uint16_t)fast;
       }
     }
-    uint32_t e;
     /* The common field: a short well-formed tag with a table slot, no data
      * field pending, not itself a length tag. Everything else goes the
      * general way below. */
-    if (FIXGW_LIKELY(tl != 0 && want_data == 0 && tag < FIXGW_TAGTAB_SIZE &&
-                     !((e = tagtab[tag]) & TT_LENFLAG))) {
+    if (FIXGW_LIKELY(fast && want_data == 0)) {
+      e = tagtab[tag];
       uint32_t v = pos + tl + 1;
       if (FIXGW_UNLIKELY(vend == v)) BAD_FIELD(FIXGW_EEMPTYVALUE, pos, tag);
       if (FIXGW_UNLIKELY(n >= limit)) BAD_FIELD(FIXGW_ETOOMANYFIELDS, pos, tag);
