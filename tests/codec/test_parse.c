@@ -462,8 +462,55 @@ static void test_tag_cache_prefixes(void **state) {
   fixgw_parser_destroy(&p);
 }
 
+/* Parser init through an allocator that fails its Nth call, for every N
+ * until init succeeds: each failure is FIXGW_ENOMEM with nothing left
+ * allocated, and the parser's own allocations all go through it. */
+typedef struct failing {
+  int calls, fail_at, live;
+} failing_t;
+
+static void *f_alloc(size_t n, void *user) {
+  failing_t *f = user;
+  if (++f->calls == f->fail_at) return NULL;
+  void *p = malloc(n);
+  if (p) f->live++;
+  return p;
+}
+
+static void f_free(void *p, void *user) {
+  failing_t *f = user;
+  if (p) f->live--;
+  free(p);
+}
+
+static void test_init_failing_allocator(void **state) {
+  (void)state;
+  int n = 1;
+  for (;; n++) {
+    failing_t f = {0, n, 0};
+    fixgw_allocator_t a = {f_alloc, f_free, &f};
+    fixgw_parser_config_t c;
+    fixgw_parser_config_default(&c);
+    c.allocator = &a;
+    fixgw_parser_t p;
+    int rc = fixgw_parser_init(&p, &c);
+    if (rc == 0) {
+      assert_true(f.live > 0);
+      fixgw_parser_destroy(&p);
+      assert_int_equal(f.live, 0);
+      break;
+    }
+    assert_int_equal(rc, FIXGW_ENOMEM);
+    assert_int_equal(f.live, 0);
+    fixgw_parser_destroy(&p); /* safe after a failed init */
+    assert_true(n < 64);
+  }
+  assert_true(n > 1); /* init allocates, so some N failed */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_init_failing_allocator),
       cmocka_unit_test(test_tag_cache_prefixes),
       cmocka_unit_test(test_every_sample_every_kernel),
       cmocka_unit_test(test_two_piece_splits),
