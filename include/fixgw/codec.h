@@ -247,6 +247,9 @@ int fixgw_to_date(const char *s, size_t n, fixgw_date_t *out);
 int fixgw_to_month_year(const char *s, size_t n, fixgw_date_t *out);
 /* Days since 1970-01-01 for a valid calendar date (proleptic Gregorian). */
 int64_t fixgw_days_from_civil(int32_t y, unsigned m, unsigned d);
+/* The date (proleptic Gregorian) of a day count since 1970-01-01: the
+ * inverse of fixgw_days_from_civil. */
+void fixgw_civil_from_days(int64_t days, fixgw_date_t *out);
 
 /* Decimal helpers. to_scaled: value * 10^scale as an integer; FIXGW_ERANGE
  * if it does not fit or would lose digits. cmp: <0, 0, >0 by value. */
@@ -389,6 +392,13 @@ int fixgw_enc_bool(fixgw_encoder_t *e, uint32_t tag, bool b);
 /* ns since the epoch, years 1970..9999, written at precision prec. */
 int fixgw_enc_timestamp(fixgw_encoder_t *e, uint32_t tag, int64_t ns,
                         fixgw_ts_precision prec);
+/* UTCDateOnly / LocalMktDate "YYYYMMDD" (years 0..9999, month 1..12,
+ * day 1..31; week ignored). */
+int fixgw_enc_date(fixgw_encoder_t *e, uint32_t tag, fixgw_date_t d);
+/* UTCTimeOnly "HH:MM:SS[.f...]" of ns since midnight (0 <= ns < 24 h), at
+ * precision prec, fraction truncated. */
+int fixgw_enc_timeonly(fixgw_encoder_t *e, uint32_t tag, int64_t ns,
+                       fixgw_ts_precision prec);
 /* A data field with its length field first: len_tag=n SOH data_tag=bytes.
  * The bytes may contain SOH and '='. */
 int fixgw_enc_data(fixgw_encoder_t *e, uint32_t len_tag, uint32_t data_tag,

@@ -189,49 +189,89 @@ int fixgw_enc_bool(fixgw_encoder_t *e, uint32_t tag, bool b) {
   return fixgw_enc_char(e, tag, b ? 'Y' : 'N');
 }
 
-/* Civil date from days since 1970-01-01 (inverse of days_from_civil). */
-static void civil_from_days(int64_t z, int32_t *y, unsigned *m, unsigned *d) {
-  z += 719468;
+void fixgw_civil_from_days(int64_t days, fixgw_date_t *out) {
+  /* The inverse of fixgw_days_from_civil: whole 400-year eras, then the
+   * year, day and month within the era counted from March. */
+  int64_t z = days + 719468;
   int64_t era = (z >= 0 ? z : z - 146096) / 146097;
   int64_t doe = z - era * 146097;
   int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
   int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
   int64_t mp = (5 * doy + 2) / 153;
-  *d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
-  *m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
-  *y = (int32_t)(yoe + era * 400 + (*m <= 2));
+  unsigned m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+  out->day = (uint8_t)(doy - (153 * mp + 2) / 5 + 1);
+  out->month = (uint8_t)m;
+  out->year = (int32_t)(yoe + era * 400 + (m <= 2));
+  out->week = 0;
+}
+
+static int valid_prec(fixgw_ts_precision prec) {
+  return prec == FIXGW_TS_SECONDS || prec == FIXGW_TS_MILLIS || prec == FIXGW_TS_MICROS ||
+         prec == FIXGW_TS_NANOS;
+}
+
+/* "YYYYMMDD" at p (8 bytes). */
+static inline void put_date(char *p, const fixgw_date_t *d) {
+  put_digits(p, (uint64_t)d->year, 4);
+  put_digits(p + 4, d->month, 2);
+  put_digits(p + 6, d->day, 2);
+}
+
+/* Bytes "HH:MM:SS[.f...]" takes at precision prec. */
+static inline unsigned time_len(fixgw_ts_precision prec) {
+  return 8 + (prec ? 1 + (unsigned)prec : 0);
+}
+
+/* "HH:MM:SS[.f...]" at p for ns since midnight, fraction truncated. */
+static inline void put_time(char *p, int64_t ns, fixgw_ts_precision prec) {
+  static const int64_t div[10] = {1000000000, 100000000, 10000000, 1000000, 100000,
+                                  10000,      1000,      100,      10,      1};
+  int64_t sod = ns / 1000000000LL, sub = ns % 1000000000LL;
+  put_digits(p, (uint64_t)(sod / 3600), 2);
+  p[2] = ':';
+  put_digits(p + 3, (uint64_t)(sod / 60 % 60), 2);
+  p[5] = ':';
+  put_digits(p + 6, (uint64_t)(sod % 60), 2);
+  if (prec) {
+    p[8] = '.';
+    put_digits(p + 9, (uint64_t)(sub / div[prec]), (unsigned)prec);
+  }
 }
 
 int fixgw_enc_timestamp(fixgw_encoder_t *e, uint32_t tag, int64_t ns,
                         fixgw_ts_precision prec) {
   if (!e) return FIXGW_EINVAL;
-  if (ns < 0 || (prec != FIXGW_TS_SECONDS && prec != FIXGW_TS_MILLIS &&
-                 prec != FIXGW_TS_MICROS && prec != FIXGW_TS_NANOS))
-    return fail(e, FIXGW_EINVAL);
-  int64_t secs = ns / 1000000000LL, sub = ns % 1000000000LL;
-  int64_t days = secs / 86400, sod = secs % 86400;
-  int32_t y;
-  unsigned mo, d;
-  civil_from_days(days, &y, &mo, &d);
-  if (y > 9999) return fail(e, FIXGW_EINVAL);
-  unsigned n = 17 + (prec ? 1 + (unsigned)prec : 0);
-  char *p = field_open(e, tag, n);
+  if (ns < 0 || !valid_prec(prec)) return fail(e, FIXGW_EINVAL);
+  const int64_t day_ns = 86400LL * 1000000000LL;
+  fixgw_date_t d;
+  fixgw_civil_from_days(ns / day_ns, &d);
+  if (d.year > 9999) return fail(e, FIXGW_EINVAL);
+  char *p = field_open(e, tag, 9 + time_len(prec));
   if (!p) return e->err;
-  put_digits(p, (uint64_t)y, 4);
-  put_digits(p + 4, mo, 2);
-  put_digits(p + 6, d, 2);
+  put_date(p, &d);
   p[8] = '-';
-  put_digits(p + 9, (uint64_t)(sod / 3600), 2);
-  p[11] = ':';
-  put_digits(p + 12, (uint64_t)(sod / 60 % 60), 2);
-  p[14] = ':';
-  put_digits(p + 15, (uint64_t)(sod % 60), 2);
-  if (prec) {
-    static const int64_t div[10] = {1000000000, 100000000, 10000000, 1000000, 100000,
-                                    10000,      1000,      100,      10,      1};
-    p[17] = '.';
-    put_digits(p + 18, (uint64_t)(sub / div[prec]), (unsigned)prec);
-  }
+  put_time(p + 9, ns % day_ns, prec);
+  return 0;
+}
+
+int fixgw_enc_date(fixgw_encoder_t *e, uint32_t tag, fixgw_date_t d) {
+  if (!e) return FIXGW_EINVAL;
+  if (d.year < 0 || d.year > 9999 || d.month < 1 || d.month > 12 || d.day < 1 || d.day > 31)
+    return fail(e, FIXGW_EINVAL);
+  char *p = field_open(e, tag, 8);
+  if (!p) return e->err;
+  put_date(p, &d);
+  return 0;
+}
+
+int fixgw_enc_timeonly(fixgw_encoder_t *e, uint32_t tag, int64_t ns,
+                       fixgw_ts_precision prec) {
+  if (!e) return FIXGW_EINVAL;
+  if (ns < 0 || ns >= 86400LL * 1000000000LL || !valid_prec(prec))
+    return fail(e, FIXGW_EINVAL);
+  char *p = field_open(e, tag, time_len(prec));
+  if (!p) return e->err;
+  put_time(p, ns, prec);
   return 0;
 }
 

@@ -63,49 +63,14 @@ static inline int wr_TS(fixgw_encoder_t *e, uint32_t tag, const int64_t *v,
                         fixgw_ts_precision p) {
   return fixgw_enc_timestamp(e, tag, *v, p);
 }
-/* The codec writes whole timestamps only; a time of day is short enough
- * to format here. */
-static int wr_TIME(fixgw_encoder_t *e, uint32_t tag, const int64_t *v,
-                   fixgw_ts_precision p) {
-  int64_t ns = *v;
-  if (ns < 0 || ns >= 86400 * (int64_t)1000000000) {
-    if (!e->err) e->err = FIXGW_EINVAL;
-    return e->err;
-  }
-  char b[20];
-  int64_t s = ns / 1000000000;
-  unsigned h = (unsigned)(s / 3600), mi = (unsigned)(s / 60 % 60), se = (unsigned)(s % 60);
-  b[0] = (char)('0' + h / 10), b[1] = (char)('0' + h % 10), b[2] = ':';
-  b[3] = (char)('0' + mi / 10), b[4] = (char)('0' + mi % 10), b[5] = ':';
-  b[6] = (char)('0' + se / 10), b[7] = (char)('0' + se % 10);
-  size_t n = 8;
-  if (p > 0) {
-    uint64_t frac = (uint64_t)(ns % 1000000000);
-    for (int k = 9; k > (int)p; k--) frac /= 10;
-    b[n++] = '.';
-    for (int k = (int)p - 1; k >= 0; k--) {
-      b[n + (size_t)k] = (char)('0' + frac % 10);
-      frac /= 10;
-    }
-    n += (size_t)p;
-  }
-  return fixgw_enc_str(e, tag, b, n);
+static inline int wr_TIME(fixgw_encoder_t *e, uint32_t tag, const int64_t *v,
+                          fixgw_ts_precision p) {
+  return fixgw_enc_timeonly(e, tag, *v, p);
 }
-static int wr_DATE(fixgw_encoder_t *e, uint32_t tag, const fixgw_date_t *v,
-                   fixgw_ts_precision p) {
+static inline int wr_DATE(fixgw_encoder_t *e, uint32_t tag, const fixgw_date_t *v,
+                          fixgw_ts_precision p) {
   (void)p;
-  if (v->year < 0 || v->year > 9999 || v->month < 1 || v->month > 12 || v->day < 1 ||
-      v->day > 31) {
-    if (!e->err) e->err = FIXGW_EINVAL;
-    return e->err;
-  }
-  char b[8];
-  unsigned y = (unsigned)v->year;
-  b[0] = (char)('0' + y / 1000), b[1] = (char)('0' + y / 100 % 10);
-  b[2] = (char)('0' + y / 10 % 10), b[3] = (char)('0' + y % 10);
-  b[4] = (char)('0' + v->month / 10), b[5] = (char)('0' + v->month % 10);
-  b[6] = (char)('0' + v->day / 10), b[7] = (char)('0' + v->day % 10);
-  return fixgw_enc_str(e, tag, b, 8);
+  return fixgw_enc_date(e, tag, *v);
 }
 
 /* Keep the first error. */

@@ -247,52 +247,13 @@ static int enc_id(fixgw_encoder_t *e, uint32_t tag, const char *prefix, uint64_t
   return fixgw_enc_str(e, tag, b, format_id(b, prefix, n));
 }
 
-static void put2(char *p, unsigned v) {
-  p[0] = (char)('0' + v / 10);
-  p[1] = (char)('0' + v % 10);
-}
-
-/* Civil date from days since 1970-01-01 (Howard Hinnant's algorithm). */
-static void civil_from_days(int64_t z, int32_t *y, unsigned *m, unsigned *d) {
-  z += 719468;
-  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  int64_t doe = z - era * 146097;
-  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  int64_t mp = (5 * doy + 2) / 153;
-  *d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
-  *m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
-  *y = (int32_t)(yoe + era * 400 + (*m <= 2));
-}
-
 /* MDEntryDate (UTCDateOnly) and MDEntryTime (UTCTimeOnly) of ns. */
 static int enc_date_time(fixgw_encoder_t *e, int64_t ns, fixgw_ts_precision prec) {
-  int64_t secs = ns / 1000000000LL, sub = ns % 1000000000LL;
-  int32_t y;
-  unsigned mo, d;
-  civil_from_days(secs / 86400, &y, &mo, &d);
-  char b[24];
-  put2(b, (unsigned)(y / 100));
-  put2(b + 2, (unsigned)(y % 100));
-  put2(b + 4, mo);
-  put2(b + 6, d);
-  fixgw_enc_str(e, 272, b, 8);
-  unsigned sod = (unsigned)(secs % 86400);
-  put2(b, sod / 3600);
-  b[2] = ':';
-  put2(b + 3, sod / 60 % 60);
-  b[5] = ':';
-  put2(b + 6, sod % 60);
-  size_t n = 8;
-  if (prec != FIXGW_TS_SECONDS) {
-    b[n++] = '.';
-    int64_t div = 1000000000LL;
-    for (int i = 0; i < (int)prec; i++) {
-      div /= 10;
-      b[n++] = (char)('0' + (sub / div) % 10);
-    }
-  }
-  return fixgw_enc_str(e, 273, b, n);
+  const int64_t day_ns = 86400LL * 1000000000LL;
+  fixgw_date_t d;
+  fixgw_civil_from_days(ns / day_ns, &d);
+  fixgw_enc_date(e, 272, d);
+  return fixgw_enc_timeonly(e, 273, ns % day_ns, prec);
 }
 
 static fixgw_decimal_t price(const fixgw_gen_symbol_t *s, int64_t units) {

@@ -199,8 +199,59 @@ static void test_checksum_sizes(void **state) {
   }
 }
 
+/* UTCDateOnly and UTCTimeOnly appenders, and the calendar they share with
+ * timestamps. */
+static void test_date_and_time_only(void **state) {
+  (void)state;
+  char buf[256];
+  fixgw_encoder_t e;
+  fixgw_enc_begin(&e, buf, sizeof buf, "FIX.4.4", "W");
+  assert_int_equal(fixgw_enc_date(&e, 272, (fixgw_date_t){2026, 11, 21, 0}), 0);
+  assert_int_equal(fixgw_enc_timeonly(&e, 273, (13 * 3600 + 45 * 60 + 12) * 1000000000LL + 123456789,
+                                      FIXGW_TS_MILLIS), 0);
+  assert_int_equal(fixgw_enc_timeonly(&e, 5000, 5 * 1000000000LL, FIXGW_TS_SECONDS), 0);
+  assert_int_equal(fixgw_enc_date(&e, 5001, (fixgw_date_t){7, 1, 2, 0}), 0);
+  const char *out;
+  size_t len;
+  assert_int_equal(fixgw_enc_finish(&e, &out, &len), 0);
+  char ref[256];
+  size_t rl = fixmsg(ref, sizeof ref, "FIX.4.4",
+                     "35=W|272=20261121|273=13:45:12.123|5000=00:00:05|5001=00070102|");
+  assert_int_equal(len, rl);
+  assert_memory_equal(out, ref, rl);
+
+  /* Out of range: EINVAL, sticky like every appender. */
+  fixgw_enc_begin(&e, buf, sizeof buf, "FIX.4.4", "W");
+  assert_int_equal(fixgw_enc_date(&e, 272, (fixgw_date_t){2026, 13, 1, 0}), FIXGW_EINVAL);
+  fixgw_enc_begin(&e, buf, sizeof buf, "FIX.4.4", "W");
+  assert_int_equal(fixgw_enc_date(&e, 272, (fixgw_date_t){10000, 1, 1, 0}), FIXGW_EINVAL);
+  fixgw_enc_begin(&e, buf, sizeof buf, "FIX.4.4", "W");
+  assert_int_equal(fixgw_enc_timeonly(&e, 273, 86400LL * 1000000000LL, FIXGW_TS_MILLIS),
+                   FIXGW_EINVAL);
+  fixgw_enc_begin(&e, buf, sizeof buf, "FIX.4.4", "W");
+  assert_int_equal(fixgw_enc_timeonly(&e, 273, -1, FIXGW_TS_MILLIS), FIXGW_EINVAL);
+  fixgw_enc_begin(&e, buf, sizeof buf, "FIX.4.4", "W");
+  assert_int_equal(fixgw_enc_timeonly(&e, 273, 0, (fixgw_ts_precision)4), FIXGW_EINVAL);
+  assert_int_equal(fixgw_enc_uint(&e, 34, 1), FIXGW_EINVAL);
+
+  /* civil_from_days inverts days_from_civil, days 0000-01-01 .. 9999-12-31. */
+  int64_t first = fixgw_days_from_civil(0, 1, 1), last = fixgw_days_from_civil(9999, 12, 31);
+  for (int64_t day = first; day <= last; day += 7) {
+    fixgw_date_t d;
+    fixgw_civil_from_days(day, &d);
+    if (fixgw_days_from_civil(d.year, d.month, d.day) != day)
+      fail_msg("day %lld -> %d-%u-%u", (long long)day, d.year, d.month, d.day);
+  }
+  fixgw_date_t d;
+  fixgw_civil_from_days(0, &d);
+  assert_true(d.year == 1970 && d.month == 1 && d.day == 1);
+  fixgw_civil_from_days(fixgw_days_from_civil(2024, 2, 29), &d);
+  assert_true(d.year == 2024 && d.month == 2 && d.day == 29);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_date_and_time_only),
       cmocka_unit_test(test_exact_bytes),   cmocka_unit_test(test_round_trip),
       cmocka_unit_test(test_every_capacity), cmocka_unit_test(test_bad_arguments),
       cmocka_unit_test(test_checksum_sizes),
