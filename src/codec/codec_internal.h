@@ -3,8 +3,20 @@
 #define FIXGW_CODEC_INTERNAL_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "fixgw/codec.h"
+
+/* 8 bytes at p as a little-endian word (byte 0 lowest) on any host, so the
+ * word-at-a-time code reads bytes in text order. */
+static inline uint64_t fixgw__load_le64(const char *p) {
+  uint64_t v;
+  memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  v = __builtin_bswap64(v);
+#endif
+  return v;
+}
 
 /*
  * A scan kernel reads p[0..n) once and
@@ -34,6 +46,24 @@ uint64_t fixgw__sum(fixgw_scan_impl impl, const char *p, size_t n);
 /* Resolve AUTO and check availability: 0 and *out, or FIXGW_ENOTSUP. */
 int fixgw__scan_resolve(fixgw_scan_impl want, fixgw_scan_impl *out);
 fixgw__scan_fn fixgw__scan_get(fixgw_scan_impl impl);
+
+/* Bytes 0..k-1 of a word (k in 0..8). */
+static inline uint64_t fixgw__low_bytes(unsigned k) { return k >= 8 ? ~0ULL : (1ULL << (8 * k)) - 1; }
+
+/* The first nd bytes of w (nd in 1..8) as decimal digits, most
+ * significant first: 0 and *out, or -1 if any is not '0'..'9'. A byte
+ * below '0' borrows and sets a high bit; one above '9' does after + 0x76. */
+static inline int fixgw__digits_swar(uint64_t w, unsigned nd, uint64_t *out) {
+  uint64_t keep = fixgw__low_bytes(nd);
+  uint64_t d = (w & keep) - (0x3030303030303030ULL & keep);
+  if ((d | (d + (0x7676767676767676ULL & keep))) & 0x8080808080808080ULL & keep) return -1;
+  uint64_t x = d << (64 - 8 * nd); /* left-pad with zero digits */
+  x = x * 10 + (x >> 8);
+  x = (((x & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
+       (((x >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >> 32;
+  *out = x;
+  return 0;
+}
 
 /* fixgw_to_decimal / fixgw_to_int for a value with at least 8 readable
  * bytes from s (true inside a parsed frame, see access.c). */

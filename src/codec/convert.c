@@ -8,32 +8,6 @@
 #define HIGHS 0x8080808080808080ULL
 #define ZEROS 0x3030303030303030ULL
 
-static inline uint64_t load8(const char *s) {
-  uint64_t w;
-  memcpy(&w, s, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-  w = __builtin_bswap64(w);
-#endif
-  return w;
-}
-
-/* Bytes 0..k-1 of a word (k in 0..8). */
-static inline uint64_t low_bytes(unsigned k) { return k >= 8 ? ~0ULL : (1ULL << (8 * k)) - 1; }
-
-/* The first nd bytes of w (nd in 1..8) as decimal digits, most
- * significant first: 0 and *out, or -1 if any is not '0'..'9'. A byte
- * below '0' borrows and sets a high bit; one above '9' does after + 0x76. */
-static inline int digits_swar(uint64_t w, unsigned nd, uint64_t *out) {
-  uint64_t keep = low_bytes(nd);
-  uint64_t d = (w & keep) - (ZEROS & keep);
-  if ((d | (d + (0x7676767676767676ULL & keep))) & HIGHS & keep) return -1;
-  uint64_t x = d << (64 - 8 * nd); /* left-pad with zero digits */
-  x = x * 10 + (x >> 8);
-  x = (((x & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
-       (((x >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >> 32;
-  *out = x;
-  return 0;
-}
 
 /* Accumulate up to 19 digits into *v; 0, EFORMAT (non-digit or none) or
  * ERANGE (beyond UINT64_MAX). */
@@ -194,7 +168,7 @@ static int ymd(const char *s, fixgw_date_t *out, int need_day) {
   unsigned m, d = 0;
   if (need_day) {
     uint64_t v;
-    if (digits_swar(load8(s), 8, &v)) return FIXGW_EFORMAT;
+    if (fixgw__digits_swar(fixgw__load_le64(s), 8, &v)) return FIXGW_EFORMAT;
     y = (int32_t)(v / 10000);
     m = (unsigned)(v / 100 % 100);
     d = (unsigned)(v % 100);
@@ -241,18 +215,18 @@ int fixgw_to_month_year(const char *s, size_t n, fixgw_date_t *out) {
  * byte outside s[0..n) is read. */
 static int hms(const char *s, size_t n, int64_t *ns) {
   if (n != 8 && n != 12 && n != 15 && n != 18) return FIXGW_EFORMAT;
-  uint64_t t = load8(s), v, frac = 0;
+  uint64_t t = fixgw__load_le64(s), v, frac = 0;
   if (((t >> 16) & 0xFF) != ':' || ((t >> 40) & 0xFF) != ':') return FIXGW_EFORMAT;
   t ^= ((uint64_t)(':' ^ '0') << 16) | ((uint64_t)(':' ^ '0') << 40);
-  if (digits_swar(t, 8, &v)) return FIXGW_EFORMAT;
+  if (fixgw__digits_swar(t, 8, &v)) return FIXGW_EFORMAT;
   if (n > 8) {
     unsigned k = (unsigned)(n - 9); /* 3, 6 or 9 fraction digits */
     if (s[8] != '.') return FIXGW_EFORMAT;
-    uint64_t f = load8(s + n - 8);
+    uint64_t f = fixgw__load_le64(s + n - 8);
     unsigned take = k < 8 ? k : 8;
-    uint64_t pre = low_bytes(8 - take);
+    uint64_t pre = fixgw__low_bytes(8 - take);
     f = (f & ~pre) | (ZEROS & pre);
-    if (digits_swar(f, 8, &frac)) return FIXGW_EFORMAT;
+    if (fixgw__digits_swar(f, 8, &frac)) return FIXGW_EFORMAT;
     if (k == 9) {
       uint64_t hi = (uint64_t)(unsigned char)s[9] - '0';
       if (hi > 9) return FIXGW_EFORMAT;
@@ -301,7 +275,7 @@ int fixgw__decimal_padded(const char *s, size_t n, fixgw_decimal_t *out) {
   s += neg;
   n -= (size_t)neg;
   if (n == 0 || n > 8) return fixgw_to_decimal(s - neg, n + (size_t)neg, out);
-  uint64_t w = load8(s), keep = low_bytes((unsigned)n);
+  uint64_t w = fixgw__load_le64(s), keep = fixgw__low_bytes((unsigned)n);
   uint64_t y = w ^ 0x2E2E2E2E2E2E2E2EULL; /* '.' bytes become zero */
   uint64_t dot = (y - 0x0101010101010101ULL) & ~y & HIGHS & keep;
   unsigned nd = (unsigned)n, frac = 0;
@@ -309,13 +283,13 @@ int fixgw__decimal_padded(const char *s, size_t n, fixgw_decimal_t *out) {
     /* Later flags are a second '.' or a borrow artefact over a '/': both
      * fail the digit test below once the first '.' is squeezed out. */
     unsigned k = (unsigned)__builtin_ctzll(dot) >> 3;
-    w = (w & low_bytes(k)) | ((w >> 8) & ~low_bytes(k));
+    w = (w & fixgw__low_bytes(k)) | ((w >> 8) & ~fixgw__low_bytes(k));
     nd = (unsigned)n - 1;
     frac = nd - k;
     if (nd == 0) return FIXGW_EFORMAT;
   }
   uint64_t v;
-  if (digits_swar(w, nd, &v)) return FIXGW_EFORMAT;
+  if (fixgw__digits_swar(w, nd, &v)) return FIXGW_EFORMAT;
   out->mant = neg ? -(int64_t)v : (int64_t)v;
   out->exp = -(int32_t)frac;
   return 0;
@@ -325,7 +299,7 @@ int fixgw__int_padded(const char *s, size_t n, int64_t *out) {
   int neg = n > 0 && s[0] == '-';
   if (n - (size_t)neg == 0 || n - (size_t)neg > 8) return fixgw_to_int(s, n, out);
   uint64_t v;
-  if (digits_swar(load8(s + neg), (unsigned)(n - (size_t)neg), &v)) return FIXGW_EFORMAT;
+  if (fixgw__digits_swar(fixgw__load_le64(s + neg), (unsigned)(n - (size_t)neg), &v)) return FIXGW_EFORMAT;
   *out = neg ? -(int64_t)v : (int64_t)v;
   return 0;
 }

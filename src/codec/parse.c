@@ -322,46 +322,25 @@ body_length:
   return 0;
 }
 
-#define LOW7 0x7F7F7F7F7F7F7F7FULL
 #define HIGHS 0x8080808080808080ULL
 
 /* Tags of 1-7 digits, the usual case, from one 8-byte load at the field
- * start, with no branch on the digit count:
- *   - '=' is the lowest zero byte of w ^ '='. The cheap test
- *     (y - 0x01..) & ~y & 0x80.. may flag bytes above the first zero byte
- *     (borrows), never below it, so its lowest flag is exact;
- *   - the bytes below it must be digits: d = byte - '0' must be 0..9 for
- *     each, i.e. neither d nor d + 0x76 has its high bit set (a byte below
- *     '0' borrows and sets it too);
- *   - the first byte must be '1'..'9' (no empty tag, no leading zero);
- *   - the digits, left-padded with zero bytes, become the value with three
- *     multiply steps ("eight digits at once").
- * Returns the tag length, or 0 when the byte-wise path must decide. */
-static inline uint64_t load_le64(const char *s) {
-  uint64_t w;
-  memcpy(&w, s, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-  w = __builtin_bswap64(w);
-#endif
-  return w;
-}
-
+ * start, with no branch on the digit count: '=' is the lowest zero byte of
+ * w ^ '='. The cheap test (y - 0x01..) & ~y & 0x80.. may flag bytes above
+ * the first zero byte (borrows), never below it, so its lowest flag is
+ * exact. The first byte must be '1'..'9' (no empty tag, no leading zero),
+ * the rest digits. Returns the tag length, or 0 when the byte-wise path
+ * must decide. */
 static inline unsigned tag_swar(const char *s, uint32_t *tag) {
-  uint64_t w = load_le64(s);
+  uint64_t w = fixgw__load_le64(s);
   uint64_t y = w ^ 0x3D3D3D3D3D3D3D3DULL;
   uint64_t eq = (y - 0x0101010101010101ULL) & ~y & HIGHS;
-  uint64_t low = eq & (0 - eq);  /* the '=' byte's high bit */
-  uint64_t keep = (low >> 7) - 1; /* the bytes below '=' (all if none) */
-  uint64_t d = (w & keep) - (0x3030303030303030ULL & keep);
-  uint64_t bad = (d | (d + (0x7676767676767676ULL & keep))) & HIGHS & keep;
-  if (FIXGW_UNLIKELY(bad | !eq | ((uint8_t)((w & 0xFF) - '1') > 8))) return 0;
-  unsigned bits = (unsigned)__builtin_ctzll(low) - 7; /* 8 * length, 8..56 */
-  uint64_t x = d << (64 - bits);
-  x = x * 10 + (x >> 8);
-  x = (((x & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
-       (((x >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >> 32;
-  *tag = (uint32_t)x;
-  return bits >> 3;
+  if (FIXGW_UNLIKELY(!eq || (uint8_t)((w & 0xFF) - '1') > 8)) return 0;
+  unsigned len = (unsigned)__builtin_ctzll(eq) >> 3; /* 1..7: byte 0 is a digit */
+  uint64_t v;
+  if (FIXGW_UNLIKELY(fixgw__digits_swar(w, len, &v))) return 0;
+  *tag = (uint32_t)v;
+  return len;
 }
 
 int fixgw_parse(fixgw_parser_t *p, const char *buf, size_t len,
@@ -462,7 +441,7 @@ int fixgw_parse(fixgw_parser_t *p, const char *buf, size_t len,
     /* pos <= cs - 1, so 8 bytes from pos stay inside the frame. */
     uint32_t tag, e;
     unsigned tl, fast;
-    uint64_t w8 = load_le64(buf + pos);
+    uint64_t w8 = fixgw__load_le64(buf + pos);
     fixgw__tagcache_t *ce = &tcache[(uint32_t)((w8 & 0xFFFFFF) * 0x9E3779B1u) >> 24];
     if (FIXGW_LIKELY((w8 & ce->mask) == ce->word)) {
       tag = ce->tag;

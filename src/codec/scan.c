@@ -21,15 +21,6 @@
 #define HIGHS 0x8080808080808080ULL
 #define LOW7 0x7F7F7F7F7F7F7F7FULL
 
-static inline uint64_t load64(const char *p) {
-  uint64_t v;
-  memcpy(&v, p, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-  v = __builtin_bswap64(v);
-#endif
-  return v;
-}
-
 /* One bit per byte equal to SOH, gathered into the low 8 bits. The zero
  * test ((y & 0x7f) + 0x7f) | y has no false positives, unlike the cheaper
  * (y - 0x01) & ~y form, so it is exact for every byte. */
@@ -53,7 +44,7 @@ uint64_t fixgw__scan_scalar(const char *p, size_t n, size_t avail,
   for (; i + 64 <= n; i += 64) {
     uint64_t m = 0;
     for (unsigned k = 0; k < 8; k++) {
-      uint64_t x = load64(p + i + 8 * k);
+      uint64_t x = fixgw__load_le64(p + i + 8 * k);
       m |= (uint64_t)soh_bits8(x) << (8 * k);
       sum += sum8(x);
     }
@@ -65,7 +56,7 @@ uint64_t fixgw__scan_scalar(const char *p, size_t n, size_t avail,
     memcpy(tmp, p + i, n - i);
     uint64_t m = 0;
     for (unsigned k = 0; k < 8; k++) {
-      uint64_t x = load64(tmp + 8 * k);
+      uint64_t x = fixgw__load_le64(tmp + 8 * k);
       m |= (uint64_t)soh_bits8(x) << (8 * k);
       sum += sum8(x);
     }
@@ -245,7 +236,7 @@ uint64_t fixgw__sum(fixgw_scan_impl impl, const char *p, size_t n) {
 #else
   (void)impl;
 #endif
-  for (; i + 8 <= n; i += 8) sum += sum8(load64(p + i));
+  for (; i + 8 <= n; i += 8) sum += sum8(fixgw__load_le64(p + i));
   for (; i < n; i++) sum += (unsigned char)p[i];
   return sum;
 }
