@@ -279,7 +279,7 @@ static inline int parse_and_read(fixgw_parser_t *p, int kind, acc_t *a) {
 }
 
 static void report_allocs(fixgw_bench_state *st, uint64_t calls, uint64_t reps) {
-  if (!bench_alloc_available()) return;
+  if (!fixgw_alloc_count_available()) return;
   fixgw_bench_counter(st, "allocs_per_msg", (double)calls / (double)reps, false, false);
 }
 
@@ -312,11 +312,11 @@ static void bm_parse(fixgw_bench_state *st, void *argp) {
   if (rc) {
     bench_fail(st, "parse", rc);
   } else {
-    bench_alloc_enable(1);
-    uint64_t c0 = bench_alloc_calls();
+    fixgw_alloc_count_enable(1);
+    uint64_t c0 = fixgw_alloc_count_calls();
     for (int i = 0; i < ALLOC_REPS; i++) parse_and_read(&p, arg->kind, &a);
-    uint64_t c1 = bench_alloc_calls();
-    bench_alloc_enable(0);
+    uint64_t c1 = fixgw_alloc_count_calls();
+    fixgw_alloc_count_enable(0);
     fixgw_bench_sink(&a);
     report_allocs(st, c1 - c0, ALLOC_REPS);
   }
@@ -347,11 +347,11 @@ static void bm_encode(fixgw_bench_state *st, void *argp) {
   if (rc) {
     bench_fail(st, "encode", rc);
   } else {
-    bench_alloc_enable(1);
-    uint64_t c0 = bench_alloc_calls();
+    fixgw_alloc_count_enable(1);
+    uint64_t c0 = fixgw_alloc_count_calls();
     for (int i = 0; i < ALLOC_REPS; i++) encode_er(&e, buf, sizeof buf, seq++, &out, &len);
-    uint64_t c1 = bench_alloc_calls();
-    bench_alloc_enable(0);
+    uint64_t c1 = fixgw_alloc_count_calls();
+    fixgw_alloc_count_enable(0);
     report_allocs(st, c1 - c0, ALLOC_REPS);
   }
   fixgw_bench_set_items(st, n);
@@ -565,11 +565,11 @@ static void bm_corpus(fixgw_bench_state *st, void *argp) {
     fixgw_parser_destroy(&p);
     return;
   }
-  bench_alloc_enable(1);
-  uint64_t a0 = bench_alloc_calls();
+  fixgw_alloc_count_enable(1);
+  uint64_t a0 = fixgw_alloc_count_calls();
   corpus_pass(&p, &a, &r);
-  uint64_t a1 = bench_alloc_calls();
-  bench_alloc_enable(0);
+  uint64_t a1 = fixgw_alloc_count_calls();
+  fixgw_alloc_count_enable(0);
   report_allocs(st, a1 - a0, r.messages ? r.messages : 1);
   fixgw_bench_set_items(st, (int64_t)msgs);
   fixgw_bench_set_bytes(st, iters * (int64_t)corpus_len);

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alloc_count.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -45,12 +47,6 @@ int bench_codec_failed(void);
 #define BENCH_ER_SYMBOL "AAPL"
 #define BENCH_T0_NS 1710513015123456000LL /* 2024-03-15 14:30:15.123456 */
 
-/* Allocation counting (alloc_hook.c): a malloc/free interposer that counts
- * only while enabled, so code measured with it off pays one predictable
- * branch per call. bench_alloc_available() is 0 in sanitizer builds. */
-int bench_alloc_available(void);
-void bench_alloc_enable(int on);
-uint64_t bench_alloc_calls(void);
 
 #ifdef __cplusplus
 }

@@ -135,7 +135,7 @@ void read_typed(int kind, Acc &a, const FIX::Message &m) {
 }
 
 void report_allocs(benchmark::State &st, uint64_t calls, uint64_t reps) {
-  if (!bench_alloc_available()) return;
+  if (!fixgw_alloc_count_available()) return;
   st.counters["allocs_per_msg"] = (double)calls / (double)reps;
 }
 
@@ -152,14 +152,14 @@ void bm_parse(benchmark::State &st, int kind, const FIX::DataDictionary *dd,
   try {
     for (auto _ : st) once();
     benchmark::DoNotOptimize(a.x);
-    bench_alloc_enable(1);
-    uint64_t c0 = bench_alloc_calls();
+    fixgw_alloc_count_enable(1);
+    uint64_t c0 = fixgw_alloc_count_calls();
     for (int i = 0; i < 1000; i++) once();
-    uint64_t c1 = bench_alloc_calls();
-    bench_alloc_enable(0);
+    uint64_t c1 = fixgw_alloc_count_calls();
+    fixgw_alloc_count_enable(0);
     report_allocs(st, c1 - c0, 1000);
   } catch (const std::exception &e) {
-    bench_alloc_enable(0);
+    fixgw_alloc_count_enable(0);
     st.SkipWithError((std::string("QuickFIX: ") + e.what()).c_str());
     return;
   }
@@ -194,11 +194,11 @@ void bm_encode(benchmark::State &st) {
     benchmark::DoNotOptimize(out.data());
   };
   for (auto _ : st) once();
-  bench_alloc_enable(1);
-  uint64_t c0 = bench_alloc_calls();
+  fixgw_alloc_count_enable(1);
+  uint64_t c0 = fixgw_alloc_count_calls();
   for (int i = 0; i < 1000; i++) once();
-  uint64_t c1 = bench_alloc_calls();
-  bench_alloc_enable(0);
+  uint64_t c1 = fixgw_alloc_count_calls();
+  fixgw_alloc_count_enable(0);
   report_allocs(st, c1 - c0, 1000);
   st.SetItemsProcessed((int64_t)st.iterations());
   st.SetBytesProcessed((int64_t)st.iterations() * (int64_t)len);
@@ -360,6 +360,7 @@ void usage() {
 }  // namespace
 
 int main(int argc, char **argv) {
+  fixgw_alloc_count_enable(0); /* on only around the measured passes */
   const char *corpus = nullptr, *write_corpus = nullptr;
   uint64_t corpus_n = 1000000, corpus_seed = 1;
   bool json = false;

@@ -46,7 +46,7 @@ int bv_make_messages(void) {
 }
 
 static void report_allocs(fixgw_bench_state *st, uint64_t calls, int64_t n) {
-  if (bench_alloc_available())
+  if (fixgw_alloc_count_available())
     fixgw_bench_counter(st, "allocs_per_op", (double)calls / (double)n, false, false);
 }
 
@@ -68,14 +68,14 @@ static void bm_validate(fixgw_bench_state *st, void *arg) {
   }
   int64_t n = 0;
   int bad = 0;
-  bench_alloc_enable(1);
-  uint64_t a0 = bench_alloc_calls();
+  fixgw_alloc_count_enable(1);
+  uint64_t a0 = fixgw_alloc_count_calls();
   while (fixgw_bench_keep_running_batch(st, 256)) {
     for (int r = 0; r < 256; r++) bad |= fixgw_validate(&v, &m, NULL);
     n += 256;
   }
-  uint64_t a1 = bench_alloc_calls();
-  bench_alloc_enable(0);
+  uint64_t a1 = fixgw_alloc_count_calls();
+  fixgw_alloc_count_enable(0);
   if (bad) fixgw_bench_error(st, "validation failed in the loop");
   report_allocs(st, a1 - a0, n);
   fixgw_bench_set_items(st, n);
@@ -96,8 +96,8 @@ static void parse_loop(fixgw_bench_state *st, int kind, int validate) {
   int64_t n = 0;
   int bad = 0;
   uint32_t acc = 0;
-  bench_alloc_enable(1);
-  uint64_t a0 = bench_alloc_calls();
+  fixgw_alloc_count_enable(1);
+  uint64_t a0 = fixgw_alloc_count_calls();
   while (fixgw_bench_keep_running_batch(st, 256)) {
     for (int r = 0; r < 256; r++) {
       fixgw_msg_t m;
@@ -108,8 +108,8 @@ static void parse_loop(fixgw_bench_state *st, int kind, int validate) {
     }
     n += 256;
   }
-  uint64_t a1 = bench_alloc_calls();
-  bench_alloc_enable(0);
+  uint64_t a1 = fixgw_alloc_count_calls();
+  fixgw_alloc_count_enable(0);
   fixgw_bench_sink(&acc);
   if (bad) fixgw_bench_error(st, "parse or validation failed in the loop");
   report_allocs(st, a1 - a0, n);
@@ -134,8 +134,8 @@ static void bm_md_parse_walk(fixgw_bench_state *st, void *arg) {
   size_t len = bv_lens[BV_MD];
   int64_t n = 0, acc = 0;
   int bad = 0;
-  bench_alloc_enable(1);
-  uint64_t a0 = bench_alloc_calls();
+  fixgw_alloc_count_enable(1);
+  uint64_t a0 = fixgw_alloc_count_calls();
   while (fixgw_bench_keep_running_batch(st, 64)) {
     for (int r = 0; r < 64; r++) {
       fixgw_msg_t m;
@@ -168,8 +168,8 @@ static void bm_md_parse_walk(fixgw_bench_state *st, void *arg) {
     }
     n += 64;
   }
-  uint64_t a1 = bench_alloc_calls();
-  bench_alloc_enable(0);
+  uint64_t a1 = fixgw_alloc_count_calls();
+  fixgw_alloc_count_enable(0);
   fixgw_bench_sink(&acc);
   if (bad) fixgw_bench_error(st, "walk failed");
   report_allocs(st, a1 - a0, n);
@@ -192,8 +192,8 @@ static void bm_er_read(fixgw_bench_state *st, void *arg) {
   int64_t n = 0;
   int bad = 0;
   int64_t acc = 0;
-  bench_alloc_enable(1);
-  uint64_t a0 = bench_alloc_calls();
+  fixgw_alloc_count_enable(1);
+  uint64_t a0 = fixgw_alloc_count_calls();
   while (fixgw_bench_keep_running_batch(st, 256)) {
     for (int r = 0; r < 256; r++) {
       bad |= fixgw_fix44_execution_report_read(&m, &er);
@@ -201,8 +201,8 @@ static void bm_er_read(fixgw_bench_state *st, void *arg) {
     }
     n += 256;
   }
-  uint64_t a1 = bench_alloc_calls();
-  bench_alloc_enable(0);
+  uint64_t a1 = fixgw_alloc_count_calls();
+  fixgw_alloc_count_enable(0);
   fixgw_bench_sink(&acc);
   if (bad) fixgw_bench_error(st, "typed read failed");
   report_allocs(st, a1 - a0, n);

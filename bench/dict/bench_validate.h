@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alloc_count.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -19,10 +21,6 @@ int bv_make_messages(void);
 /* Register the fixgw benchmarks with the shim. */
 void bv_register_c(void);
 
-/* bench/codec/alloc_hook.c */
-int bench_alloc_available(void);
-void bench_alloc_enable(int on);
-uint64_t bench_alloc_calls(void);
 
 #ifdef __cplusplus
 }

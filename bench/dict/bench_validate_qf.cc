@@ -22,22 +22,22 @@ namespace {
 std::unique_ptr<FIX::DataDictionary> g_dd;
 
 void report_allocs(benchmark::State &st, uint64_t calls, int64_t n) {
-  if (bench_alloc_available()) st.counters["allocs_per_op"] = (double)calls / (double)n;
+  if (fixgw_alloc_count_available()) st.counters["allocs_per_op"] = (double)calls / (double)n;
 }
 
 void bm_qf_parse_validate(benchmark::State &st, int kind) {
   std::string s(bv_msgs[kind], bv_lens[kind]);
   FIX::Message m;
   int64_t n = 0;
-  bench_alloc_enable(1);
-  uint64_t a0 = bench_alloc_calls();
+  fixgw_alloc_count_enable(1);
+  uint64_t a0 = fixgw_alloc_count_calls();
   for (auto _ : st) {
     m.setString(s, true, g_dd.get(), g_dd.get());
     g_dd->validate(m);
     n++;
   }
-  uint64_t a1 = bench_alloc_calls();
-  bench_alloc_enable(0);
+  uint64_t a1 = fixgw_alloc_count_calls();
+  fixgw_alloc_count_enable(0);
   report_allocs(st, a1 - a0, n);
   st.SetItemsProcessed(n);
 }
@@ -75,6 +75,7 @@ void bm_qf_md_parse_walk(benchmark::State &st) {
 }  // namespace
 
 int main(int argc, char **argv) {
+  fixgw_alloc_count_enable(0); /* on only around the measured passes */
   if (bv_make_messages() != 0) {
     fprintf(stderr, "bench_validate: could not generate the messages\n");
     return 1;

@@ -37,6 +37,7 @@ void fixgw_guard_free(fixgw_guard_t *g) {
  * object in, and the interposer's strong definitions must win. */
 #ifndef FIXGW_TEST_ALLOC_COUNT
 __attribute__((weak)) int fixgw_alloc_count_available(void) { return 0; }
+__attribute__((weak)) void fixgw_alloc_count_enable(int on) { (void)on; }
 __attribute__((weak)) void fixgw_alloc_count_reset(void) {}
 __attribute__((weak)) uint64_t fixgw_alloc_count_calls(void) { return 0; }
 #endif

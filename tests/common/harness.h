@@ -22,11 +22,9 @@ typedef struct fixgw_guard {
 char *fixgw_guard_copy(fixgw_guard_t *g, const void *src, size_t len);
 void fixgw_guard_free(fixgw_guard_t *g);
 
-/* Allocation counting (tests built with ALLOC_COUNT outside sanitizer
- * builds). fixgw_alloc_count_available() says whether counting is on. */
-int fixgw_alloc_count_available(void);
-void fixgw_alloc_count_reset(void);
-uint64_t fixgw_alloc_count_calls(void); /* malloc+calloc+realloc+free+... */
+/* Allocation counting: see alloc_count.h (tests built with ALLOC_COUNT,
+ * outside sanitizer builds). */
+#include "alloc_count.h"
 
 /* Replace every '|' by SOH in a copy held in a static ring of buffers
  * (tests write messages readably). Returned buffer valid for 16 calls. */
