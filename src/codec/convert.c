@@ -253,8 +253,8 @@ int fixgw_to_timeonly(const char *s, size_t n, int64_t *ns) {
 int fixgw_to_timestamp(const char *s, size_t n, int64_t *ns) {
   if (!s || !ns) return FIXGW_EINVAL;
   if (n < 17 || s[8] != '-') return FIXGW_EFORMAT;
-  fixgw_date_t d;
-  int64_t t;
+  fixgw_date_t d = {0, 0, 0, 0}; /* read only when ymd succeeded */
+  int64_t t = 0;
   int rd = ymd(s, &d, 1), rt = hms(s + 9, n - 9, &t);
   if (rd == FIXGW_EFORMAT || rt == FIXGW_EFORMAT) return FIXGW_EFORMAT;
   if (rd) return rd;
