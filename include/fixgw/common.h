@@ -22,7 +22,9 @@ extern "C" {
 /*
  * X(name, value, text). Values are stable ABI: append, never renumber.
  * -1..-29   general; -30..-69 codec (wire format); -70..-99 conversions and
- * groups; -100.. runtime building blocks; -200.. dictionaries.
+ * groups; -100.. runtime building blocks; -200.. dictionaries; -300..
+ * sessions, stores and settings (fixgw_err_is_fatal() says which end a
+ * session).
  */
 #define FIXGW_ERRNO_MAP(X)                                                   \
   X(OK, 0, "success")                                                        \
@@ -68,7 +70,14 @@ extern "C" {
   X(EDOUBLEFREE, -100, "object returned to its pool twice")                 \
   X(EFOREIGN, -101, "pointer does not belong to this pool")                 \
   X(ENOCPU, -130, "no usable CPU: absent, offline or not allowed")          \
-  X(ESTOPPED, -160, "send path stopped: message not accepted or not sent")
+  X(ESTOPPED, -160, "send path stopped: message not accepted or not sent")  \
+  X(EBUSY, -300, "not allowed from inside a session callback")            \
+  X(ESTORE, -301, "the message store failed")                              \
+  X(EFLOOD, -302, "the peer provoked more output than was drained")        \
+  X(EPAUSED, -303, "a callback paused input: call again to resume")        \
+  X(EFATAL, -304, "the session stopped after a fatal error")               \
+  X(ESETTINGS, -305, "settings file or value is invalid")                  \
+  X(ETZ, -306, "time zone unknown or its file is invalid")
 
 typedef enum fixgw_err {
 #define FIXGW__ERR_ENUM(name, value, text) FIXGW_##name = (value),
@@ -80,6 +89,10 @@ typedef enum fixgw_err {
 const char *fixgw_strerror(int err);
 /* Symbolic name ("FIXGW_ECHECKSUM"); never NULL ("FIXGW_E?" for unknown). */
 const char *fixgw_err_name(int err);
+/* Nonzero when err leaves a session unusable (only destroy is allowed
+ * after it): FIXGW_ENOMEM, FIXGW_ESTORE, FIXGW_EFATAL. Every other code
+ * from a session call leaves the session as it was. */
+int fixgw_err_is_fatal(int err);
 
 /* A read-only view of bytes owned by someone else. Not NUL-terminated. */
 typedef struct fixgw_str {

@@ -21,3 +21,7 @@ const char *fixgw_err_name(int err) {
   }
   return "FIXGW_E?";
 }
+
+int fixgw_err_is_fatal(int err) {
+  return err == FIXGW_ENOMEM || err == FIXGW_ESTORE || err == FIXGW_EFATAL;
+}
