@@ -13,5 +13,9 @@
 #include "fixgw/thread.h"
 #include "fixgw/metrics.h"
 #include "fixgw/rt.h"
+#include "fixgw/store.h"
+#include "fixgw/session.h"
+#include "fixgw/router.h"
+#include "fixgw/tz.h"
 
 #endif
