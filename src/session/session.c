@@ -1152,6 +1152,18 @@ static int on_sequence_reset(fixgw_session_t *s, const fixgw_msg_t *m, fixgw_now
   if (ns > s->next_target) {
     if ((rc = set_target(s, ns))) return rc;
     if (gap_fill) gq_drop_below(s, ns);
+    /* A fill that ends past the range we asked for satisfies it, though
+     * its own MsgSeqNum (what verify judged) lies inside the range: else
+     * "Already sent ResendRequest" would refuse every later gap. */
+    if (s->rr_begin && ns > s->rr_chunk_end) {
+      uint64_t rest_to = s->rr_end;
+      slog(s, FIXGW_LOG_INFO, "ResendRequest for messages FROM: %llu TO: %llu has been satisfied.",
+           (unsigned long long)s->rr_begin, (unsigned long long)s->rr_chunk_end);
+      s->rr_begin = s->rr_end = s->rr_chunk_end = 0;
+      if (s->cfg.resend_request_chunk_size && ns <= rest_to &&
+          (rc = send_resend_request(s, ns, rest_to, now)) < 0 && fixgw_err_is_fatal(rc))
+        return rc;
+    }
   } else if (ns < s->next_target) {
     return send_reject(s, m, 5, 0, now);
   }
@@ -1888,7 +1900,9 @@ int fixgw_session_on_timer(fixgw_session_t *s, fixgw_now_t now) {
   }
   if (s->sent_logout && t - s->last_sent >= (uint64_t)s->cfg.logout_timeout_s * NS) {
     slog(s, FIXGW_LOG_WARN, "Timed out waiting for logout response");
-    close_conn(s, FIXGW_DR_TIMEOUT, false);
+    /* QuickFIX's disconnect(): at once. Output the peer does not read
+     * must not hold the connection open (a flush could wait forever). */
+    close_conn(s, FIXGW_DR_TIMEOUT, true);
     return 0;
   }
   if (!s->hbi_s) return 0;
@@ -1896,7 +1910,7 @@ int fixgw_session_on_timer(fixgw_session_t *s, fixgw_now_t now) {
   if (t - s->last_sent < h && t - s->last_recv < h) return 0;
   if (t - s->last_recv >= h * 24 / 10) {
     slog(s, FIXGW_LOG_WARN, "Timed out waiting for heartbeat");
-    close_conn(s, FIXGW_DR_TIMEOUT, false);
+    close_conn(s, FIXGW_DR_TIMEOUT, true); /* at once, as above */
     return 0;
   }
   if (t - s->last_recv >= h * 12 * (s->test_requests + 1) / 10) {
