@@ -17,5 +17,6 @@
 #include "fixgw/session.h"
 #include "fixgw/router.h"
 #include "fixgw/tz.h"
+#include "fixgw/settings.h"
 
 #endif
