@@ -369,7 +369,9 @@ int fixgw_session_pending(fixgw_session_t *s, const char **ptr, size_t *len);
  * FIXGW_EBUSY, or a fatal code. */
 int fixgw_session_written(fixgw_session_t *s, size_t n, fixgw_now_t now);
 /* What the host's loop should poll for. Both false: close the connection,
- * then call disconnected(). */
+ * then call disconnected(). While a callback's pause is in force
+ * want_read stays true (recv_buf lends 0 bytes): lift it with
+ * recv_commit(s, 0, now). */
 bool fixgw_session_want_read(const fixgw_session_t *s);
 bool fixgw_session_want_write(const fixgw_session_t *s);
 
@@ -437,6 +439,10 @@ int fixgw_session_on(fixgw_session_t *s, const char *msgtype, fixgw_app_cb cb);
 /* ------------------------------------------------------------- queries */
 
 fixgw_session_state fixgw_session_state_get(const fixgw_session_t *s);
+fixgw_session_role fixgw_session_role_get(const fixgw_session_t *s);
+/* Why the session ended (or is ending) its connection; FIXGW_DR_NONE
+ * while it has not. Reset by connected(). */
+fixgw_disconnect_reason fixgw_session_close_reason(const fixgw_session_t *s);
 bool fixgw_session_is_logged_on(const fixgw_session_t *s);
 /* The next MsgSeqNum we will send / expect to receive. */
 uint64_t fixgw_session_next_sender_seq(const fixgw_session_t *s);

@@ -148,10 +148,14 @@ static char *tx_room(fixgw_session_t *s, uint32_t *room) {
   return s->tx + s->tx_tail;
 }
 
-/* Room the session keeps for its own answers before it reads on. */
+/* Room the session keeps for its own answers to one inbound message (a
+ * Reject, a Heartbeat, a Logout, a gap fill): input is read on only while
+ * this much is free, and neither the host's messages nor a resend may eat
+ * into it, so our own output never stops our input by itself. One value
+ * for all three, or two peers resending to each other could both stop
+ * reading. */
 static uint32_t tx_reserve(const fixgw_session_t *s) {
-  uint32_t r = s->cfg.max_msg_size < 1024 ? s->cfg.max_msg_size : 1024;
-  return r + 512;
+  return s->tx_cap / 4 < 1536 ? s->tx_cap / 4 : 1536;
 }
 
 /* A header field the session writes or a host extra, merged by tag. */
@@ -748,6 +752,10 @@ static int resend_pump(fixgw_session_t *s, fixgw_now_t now) {
       return FIXGW_ESTORE;
     }
     if (seq < s->rs_next || seq > end) continue;
+    /* Leave what process_input needs to go on reading (unless nothing is
+     * pending): a resend must not stop our input by itself, or two peers
+     * resending to each other both stop reading (and under the disconnect
+     * policy our own resend would look like a flood). */
     if (tx_free(s) < len + 256 + tx_reserve(s)) {
       /* no room: resume here from written() */
       if (s->store.ops->iter_close) s->store.ops->iter_close(s->store.self);
@@ -1184,6 +1192,10 @@ static int on_resend_request(fixgw_session_t *s, const fixgw_msg_t *m, fixgw_now
     e = s->next_sender - 1;
   if ((rc = start_resend(s, b, e, now)) < 0 && fixgw_err_is_fatal(rc)) return rc;
   if (msg_seq(m) == s->next_target && (rc = incr_target(s))) return rc;
+  /* Served at once, but inside a gap its number is used only when the gap
+   * closes (next_queued counts a stashed '2'); else that number is a new
+   * gap, and two peers that keep asking each other never agree. */
+  if (msg_seq(m) > s->next_target) gq_push(s, msg_seq(m), m);
   return 1;
 }
 
@@ -1362,7 +1374,7 @@ static int process_input(fixgw_session_t *s, fixgw_now_t now) {
       off = s->rx_len; /* input after the end is ignored */
       break;
     }
-    if (tx_free(s) < tx_reserve(s) + s->cfg.max_msg_size / 4) {
+    if (tx_free(s) < tx_reserve(s)) {
       if (s->cfg.overflow == FIXGW_OVERFLOW_DISCONNECT) {
         slog(s, FIXGW_LOG_ERROR, "Output not drained while input keeps coming: disconnecting");
         close_conn(s, FIXGW_DR_PROTOCOL, true);
@@ -1806,7 +1818,7 @@ int fixgw_session_written(fixgw_session_t *s, size_t n, fixgw_now_t now) {
   if (s->open) return 0;
   int rc = resend_pump(s, now);
   if (rc) return rc;
-  if (s->backpressured && tx_free(s) >= tx_reserve(s) + s->cfg.max_msg_size / 4) {
+  if (s->backpressured && tx_free(s) >= tx_reserve(s)) {
     s->backpressured = false;
     rc = process_input(s, now);
     if (rc == FIXGW_EPAUSED) rc = 0;
@@ -1820,7 +1832,8 @@ bool fixgw_session_want_read(const fixgw_session_t *s) {
   case FIXGW_SS_LOGON_SENT:
   case FIXGW_SS_ACTIVE:
   case FIXGW_SS_LOGOUT_SENT:
-    return !s->backpressured && !s->input_paused;
+    /* A pause keeps this true: it is the host's to lift, never a close. */
+    return !s->backpressured;
   default:
     return false;
   }
@@ -1964,7 +1977,7 @@ int fixgw_session_send_begin(fixgw_session_t *s, const char *msgtype, const fixg
   int rc = sort_extras(opts, x, &nx);
   if (rc) return rc;
   if (s->rs_active) return FIXGW_EAGAIN;
-  if (tx_free(s) < tx_reserve(s)) return FIXGW_EAGAIN;
+  if (tx_free(s) < tx_reserve(s) + 64) return FIXGW_EAGAIN;
   memcpy(s->open_type, msgtype, tl + 1);
   compose_t c = {s->open_type, s->next_sender, false, {NULL, 0}, x, nx, now.utc_ns};
   rc = compose_begin(s, &c, &s->enc);
@@ -2051,6 +2064,10 @@ int fixgw_session_on(fixgw_session_t *s, const char *msgtype, fixgw_app_cb cb) {
 }
 
 fixgw_session_state fixgw_session_state_get(const fixgw_session_t *s) { return s->state; }
+fixgw_session_role fixgw_session_role_get(const fixgw_session_t *s) { return s->cfg.role; }
+fixgw_disconnect_reason fixgw_session_close_reason(const fixgw_session_t *s) {
+  return s->close_reason;
+}
 bool fixgw_session_is_logged_on(const fixgw_session_t *s) {
   return s->state == FIXGW_SS_ACTIVE && logged_on(s);
 }
