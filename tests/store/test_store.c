@@ -14,7 +14,12 @@
 #include <malloc.h>
 #endif
 
+#include <dirent.h>
+#include <stdlib.h>
+#include <unistd.h>
+
 #include "fixgw/store.h"
+#include "fixgw/store_file.h"
 #include "harness.h"
 
 /* ---------------------------------------------------------------- helpers */
@@ -132,8 +137,48 @@ static int open_memory(fixgw_store_t *out) {
   return fixgw_mem_store_create(&cfg, out);
 }
 
+/* Every file store of the run lives in one temporary directory, each under
+ * a key of its own; main() removes the directory at the end. */
+static char file_dir[64];
+static unsigned file_n;
+
+static int open_file_os(fixgw_store_t *out) {
+  if (!file_dir[0]) {
+    strcpy(file_dir, "/tmp/fixgw-store-XXXXXX");
+    if (!mkdtemp(file_dir)) return FIXGW_ESYS;
+  }
+  char key[32];
+  snprintf(key, sizeof key, "contract-%u", file_n++);
+  fixgw_file_store_config_t c;
+  fixgw_file_store_config_default(&c);
+  c.directory = file_dir;
+  c.key = key;
+  c.sync = FIXGW_FILE_SYNC_OS;
+  c.now_utc_ns = T0;
+  c.grow_bytes = 1u << 20;
+  c.window_bytes = 1u << 20;
+  return fixgw_file_store_open(&c, out, NULL);
+}
+
+static void remove_file_dir(void) {
+  if (!file_dir[0]) return;
+  DIR *d = opendir(file_dir);
+  if (d) {
+    struct dirent *e;
+    char path[512];
+    while ((e = readdir(d)))
+      if (e->d_name[0] != '.') {
+        snprintf(path, sizeof path, "%s/%s", file_dir, e->d_name);
+        unlink(path);
+      }
+    closedir(d);
+  }
+  rmdir(file_dir);
+}
+
 static const struct store_factory factories[] = {
     {"memory", open_memory},
+    {"file", open_file_os},
 };
 
 /* --------------------------------------------------------------- contract */
@@ -1231,5 +1276,7 @@ int main(void) {
     }
   }
   for (size_t i = 0; i < NO; i++) tests[n++] = own[i];
-  return _cmocka_run_group_tests("store", tests, n, NULL, NULL);
+  int rc = _cmocka_run_group_tests("store", tests, n, NULL, NULL);
+  remove_file_dir();
+  return rc;
 }
