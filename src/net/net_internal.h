@@ -1,0 +1,181 @@
+/* The loop's private state, shared by loop.c (the turn and attached I/O),
+ * initiator.c, acceptor.c and sock.c. Not installed. */
+#ifndef FIXGW_NET_INTERNAL_H
+#define FIXGW_NET_INTERNAL_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "fixgw/net.h"
+#include "internal.h"
+
+#define NET_NONE (-1)
+
+/* Only IPv4 and IPv6 are spoken, so a union is enough (and smaller than
+ * sockaddr_storage, which matters at 16 addresses per initiator). */
+typedef union net_addr {
+  struct sockaddr sa;
+  struct sockaddr_in in4;
+  struct sockaddr_in6 in6;
+} net_addr_t;
+
+socklen_t fixgw__net_addr_len(const net_addr_t *a);
+/* "127.0.0.1:5001" or "[::1]:5001"; always NUL-terminated. */
+void fixgw__net_addr_format(const net_addr_t *a, char *buf, size_t n);
+/* Resolve host:port (numeric or a name) into up to max addresses.
+ * passive: for bind/listen. Returns the count (> 0) or FIXGW_ENOTFOUND
+ * (the loop's log has gai_strerror's words). */
+int fixgw__net_resolve(fixgw_loop_t *loop, const char *host, uint16_t port,
+                       bool passive, bool numeric_only, net_addr_t *out,
+                       uint32_t max);
+/* TCP_NODELAY and buffer sizes; a failure is logged, never fatal (the
+ * connection works, only slower or with the system's buffers). */
+void fixgw__net_sock_apply(fixgw_loop_t *loop, int fd,
+                           const fixgw_net_sock_opts_t *o, const char *peer);
+/* "FIX.4.4:CLIENT->SERVER" for log lines. */
+void fixgw__net_session_name(const fixgw_session_t *s, char *buf, size_t n);
+
+enum conn_kind {
+  CONN_FREE = 0,
+  CONN_CONNECTING, /* initiator: non-blocking connect in progress */
+  CONN_PENDING,    /* acceptor: waiting for the first message to route */
+  CONN_ATTACHED    /* driving a session */
+};
+
+/* epoll_event.data.u64: kind in the top byte, then a generation so that an
+ * event for a slot closed and reused within one epoll batch is ignored. */
+enum { TAG_CONN = 1, TAG_LISTENER = 2, TAG_WAKE = 3 };
+#define NET_TAG(tag, gen, idx) \
+  (((uint64_t)(tag) << 56) | ((uint64_t)((gen) & 0xffffffu) << 32) | (uint32_t)(idx))
+
+typedef struct net_conn {
+  int fd;
+  uint8_t kind;
+  bool paused;   /* a callback paused input: resume on the next pass */
+  uint32_t events;   /* what epoll watches now */
+  uint32_t gen;
+  uint32_t live_pos; /* index in loop->live */
+  int32_t sess;      /* session entry, or NET_NONE */
+  int32_t pend;      /* routing buffer, or NET_NONE */
+  uint32_t pend_len; /* bytes held in it */
+  uint32_t pend_off; /* of which already fed to the session */
+  int32_t listener;  /* accepted on, or NET_NONE */
+  uint64_t deadline; /* connect or routing timeout, mono ns */
+  char peer[64];
+} net_conn_t;
+
+typedef struct net_sess {
+  fixgw_session_t *s;
+  int32_t conn; /* NET_NONE when there is no socket */
+  uint32_t live_pos;
+  bool used;
+  bool initiator;
+  /* initiator only */
+  bool disabled;     /* logout_all: no more reconnects */
+  bool attempted;    /* a first connect was made (the next ones count as reconnects) */
+  uint32_t naddr;
+  uint32_t next_addr; /* the address the current or next attempt uses */
+  uint64_t reconnect_at; /* mono ns; UINT64_MAX: none scheduled */
+  uint64_t base_ms, backoff_ms, max_ms;
+  uint32_t jitter_pct;
+  uint32_t connect_timeout_ms;
+  bool has_bind;
+  net_addr_t bind_addr;
+  fixgw_net_sock_opts_t sock;
+  net_addr_t addr[FIXGW_NET_ADDRS_MAX];
+} net_sess_t;
+
+typedef struct net_listener {
+  int fd;
+  bool open;
+  uint32_t gen;
+  uint64_t resume_at; /* accept paused after EMFILE and the like */
+  uint16_t port;
+  fixgw_net_acceptor_opts_t opts;
+  char name[64];
+} net_listener_t;
+
+struct fixgw_loop {
+  fixgw_loop_config_t cfg;
+  int epfd;
+  int wakefd;
+  int stop; /* __atomic: set by fixgw_loop_stop from any thread */
+  uint32_t busy; /* inside a loop entry point: callbacks may not re-enter */
+  bool refusing; /* after logout_all */
+  bool immediate; /* some connection has work without an event */
+  fixgw_now_t now;
+  uint64_t next_deadline; /* earliest mono ns anything waits for */
+  uint64_t rng;
+  uint64_t last_accept_log;
+
+  net_conn_t *conns;
+  uint32_t *live; /* dense: indices of conns in use */
+  uint32_t nlive;
+  uint32_t *conn_free; /* stack of free conn indices */
+  uint32_t nconn_free;
+
+  net_sess_t *sess;
+  uint32_t *slive;
+  uint32_t nslive;
+  uint32_t *sess_free;
+  uint32_t nsess_free;
+
+  char *pend_bufs;
+  uint32_t *pend_free;
+  uint32_t npend_free;
+
+  net_listener_t *lis;
+  uint32_t nlis;
+
+  void *events; /* struct epoll_event[max_events] */
+  fixgw_loop_stats_t stats;
+};
+
+/* loop.c */
+void fixgw__net_log(fixgw_loop_t *loop, fixgw_log_level lv, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+void fixgw__net_clock(fixgw_loop_t *loop);
+void fixgw__net_deadline(fixgw_loop_t *loop, uint64_t t);
+net_conn_t *fixgw__net_conn_alloc(fixgw_loop_t *loop, int fd);
+/* Close the socket and return the slot (any kind; attached connections go
+ * through fixgw__net_conn_close instead). */
+void fixgw__net_conn_free(fixgw_loop_t *loop, net_conn_t *c);
+/* Close an attached connection: disconnected(s, why), reconnect or forget
+ * the session, on_closed. */
+void fixgw__net_conn_close(fixgw_loop_t *loop, net_conn_t *c,
+                           fixgw_disconnect_reason why);
+int fixgw__net_watch(fixgw_loop_t *loop, net_conn_t *c, uint32_t events);
+net_sess_t *fixgw__net_sess_alloc(fixgw_loop_t *loop, fixgw_session_t *s);
+void fixgw__net_sess_free(fixgw_loop_t *loop, net_sess_t *e);
+net_sess_t *fixgw__net_sess_find(fixgw_loop_t *loop, const fixgw_session_t *s);
+/* A connection became attached to e: counts, first flush, epoll interest. */
+void fixgw__net_attached(fixgw_loop_t *loop, net_conn_t *c, net_sess_t *e);
+/* Feed the routing buffer's unfed bytes to the attached session. */
+void fixgw__net_feed_pending(fixgw_loop_t *loop, net_conn_t *c);
+void fixgw__net_pend_release(fixgw_loop_t *loop, net_conn_t *c);
+char *fixgw__net_pend_buf(fixgw_loop_t *loop, const net_conn_t *c);
+uint64_t fixgw__net_random(fixgw_loop_t *loop);
+
+/* initiator.c */
+void fixgw__net_connect_start(fixgw_loop_t *loop, net_sess_t *e);
+void fixgw__net_connect_event(fixgw_loop_t *loop, net_conn_t *c, uint32_t ev);
+void fixgw__net_connect_timeout(fixgw_loop_t *loop, net_conn_t *c);
+/* The connection of initiator e ended (or a round failed): plan the next. */
+void fixgw__net_reconnect_schedule(fixgw_loop_t *loop, net_sess_t *e);
+/* e reached Logon: the next delay is the interval again. */
+void fixgw__net_backoff_reset(net_sess_t *e);
+
+/* acceptor.c */
+void fixgw__net_accept_event(fixgw_loop_t *loop, net_listener_t *l);
+void fixgw__net_pending_event(fixgw_loop_t *loop, net_conn_t *c);
+/* Close a connection that never reached a session, with the reason. */
+void fixgw__net_refuse(fixgw_loop_t *loop, net_conn_t *c, const char *why);
+void fixgw__net_listener_close(fixgw_loop_t *loop, net_listener_t *l);
+void fixgw__net_listener_resume(fixgw_loop_t *loop, net_listener_t *l);
+
+#endif
