@@ -334,7 +334,10 @@ static void crash_child(const fixgw_file_store_config_t *c, int wfd) {
   for (uint64_t k = ns; k < ns + 2000000; k++) {
     char b[512];
     size_t n = msg_for(k, b);
-    if (st.ops->append(st.self, k, b, n) != 0) _exit(5);
+    int rc = st.ops->append(st.self, k, b, n);
+    if (rc == FIXGW_EFULL) /* the index is full (long soaks): wait for the kill */
+      for (;;) pause();
+    if (rc != 0) _exit(5);
     if (st.ops->set_next_target(st.self, k) != 0) _exit(6);
     if (write(wfd, &k, sizeof k) != sizeof k) _exit(7);
   }
@@ -434,10 +437,13 @@ static void test_sigkill(void **state) {
   if (!g_seed) g_seed = 1;
   print_message("crash seed %" PRIu64 " (FIXGW_TEST_SEED=%" PRIu64 " replays it)\n", g_seed,
                 g_seed);
+  /* FIXGW_CRASH_ROUNDS=k runs k times CI's rounds (a longer local soak). */
+  const char *k = getenv("FIXGW_CRASH_ROUNDS");
+  int mult = k && atoi(k) > 0 ? atoi(k) : 1;
   uint64_t rs = g_seed;
-  crash_rounds(FIXGW_FILE_SYNC_OS, 12, &rs);
-  crash_rounds(FIXGW_FILE_SYNC_GROUP, 12, &rs);
-  crash_rounds(FIXGW_FILE_SYNC_EVERY, 8, &rs);
+  crash_rounds(FIXGW_FILE_SYNC_OS, 12 * mult, &rs);
+  crash_rounds(FIXGW_FILE_SYNC_GROUP, 12 * mult, &rs);
+  crash_rounds(FIXGW_FILE_SYNC_EVERY, 8 * mult, &rs);
 }
 
 /* -------------------------------------------------------- torn tails */
