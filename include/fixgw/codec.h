@@ -26,6 +26,17 @@ extern "C" {
 
 #define FIXGW_SOH '\x01'
 
+/* The null pointer and casts in the inline code of our headers, so a C++
+ * host building with -Wzero-as-null-pointer-constant or -Wold-style-cast
+ * sees no warning from us. */
+#ifdef __cplusplus
+#define FIXGW__NULL nullptr
+#define FIXGW__CAST(T, x) static_cast<T>(x)
+#else
+#define FIXGW__NULL NULL
+#define FIXGW__CAST(T, x) ((T)(x))
+#endif
+
 /* Largest tag accepted on the wire (9 digits). */
 #define FIXGW_TAG_MAX 999999999u
 /* Tags below this are found in O(1) by fixgw_msg_find(); larger tags by a
@@ -53,12 +64,35 @@ fixgw_version fixgw_version_from_string(const char *s, size_t n);
 /* ------------------------------------------------------------ field views */
 
 /* One field of a parsed message: its tag and a view of its value inside the
- * host's buffer (not NUL-terminated; never contains the trailing SOH). */
+ * host's buffer (not NUL-terminated; never contains the trailing SOH).
+ *
+ * Why not fixgw_str_t {ptr, size_t len}: this is the parser's index entry,
+ * one per field of every message, and {tag, 32-bit len, val} packs into
+ * 16 bytes (four entries per cache line) where a fixgw_str_t plus the tag
+ * takes 24. A field value never exceeds max_msg_size (at most 1 GiB), so
+ * 32 bits lose nothing. Elsewhere (typed structs, settings, sessions)
+ * views are fixgw_str_t; fixgw_field_str() converts. */
 typedef struct fixgw_field {
   uint32_t tag;
   uint32_t len;
   const char *val;
 } fixgw_field_t;
+
+/* The value of a field as a fixgw_str_t (same bytes, no copy). */
+static inline fixgw_str_t fixgw_field_str(const fixgw_field_t *f) {
+  fixgw_str_t s;
+  s.ptr = f->val;
+  s.len = f->len;
+  return s;
+}
+
+/* Do view s and the NUL-terminated string c hold the same bytes? */
+static inline bool fixgw_str_eq_cstr(fixgw_str_t s, const char *c) {
+  for (size_t i = 0;; i++) { /* reads c no further than its NUL */
+    if (c[i] == '\0') return i == s.len;
+    if (i == s.len || c[i] != s.ptr[i]) return false;
+  }
+}
 
 /* A length-prefixed data field pair: the value of len_tag is the exact byte
  * count of the value of data_tag, which may contain SOH and '='. */
@@ -117,7 +151,8 @@ void fixgw_parser_config_default(fixgw_parser_config_t *cfg);
  * the owning thread. */
 typedef struct fixgw_parser_stats {
   uint64_t messages;      /* complete, valid messages returned */
-  uint64_t rejected;      /* messages or garbage runs rejected */
+  uint64_t rejected;      /* messages or garbage runs rejected: a run that
+                           * spans calls counts once (see `continued`) */
   uint64_t bytes_ok;      /* bytes of valid messages */
   uint64_t bytes_skipped; /* bytes discarded by rejections */
 } fixgw_parser_stats_t;
@@ -138,6 +173,7 @@ typedef struct fixgw_parser {
   uint32_t pend_body_;  /* offset of the first byte after 9=...SOH */
   uint8_t pend_ver_;
   uint8_t scan_;
+  uint8_t run_; /* the last rejection ran to the end of its input */
 } fixgw_parser_t;
 
 /* Set up *p from *cfg (NULL: defaults), allocating the index once.
@@ -146,7 +182,8 @@ typedef struct fixgw_parser {
 int fixgw_parser_init(fixgw_parser_t *p, const fixgw_parser_config_t *cfg);
 /* Free what init allocated. Safe on a zeroed or already-destroyed parser. */
 void fixgw_parser_destroy(fixgw_parser_t *p);
-/* Forget any pending partial message (call when the stream is replaced). */
+/* Forget any pending partial message and garbage run (call when the
+ * stream is replaced). */
 void fixgw_parser_reset(fixgw_parser_t *p);
 
 /* A parsed message: a view valid until the next fixgw_parse() on the parser
@@ -175,6 +212,11 @@ typedef struct fixgw_parse_error {
   int code;      /* FIXGW_E*, 0 if none */
   size_t offset; /* offset in the input passed to fixgw_parse() */
   uint32_t tag;  /* tag of the offending field, 0 if not known */
+  /* 1 when these bytes continue the garbage run an earlier call reported
+   * (code FIXGW_EBEGINSTRING at offset 0, the previous rejection having
+   * run to the end of its input): the same error, already counted in
+   * stats.rejected, so a host that logs each error can log a run once. */
+  uint32_t continued;
 } fixgw_parse_error_t;
 
 /*
@@ -193,7 +235,11 @@ typedef struct fixgw_parse_error {
  *                  before the next "8=FIX". *err (if not NULL) says what,
  *                  where and on which tag; *consumed >= 1 covers the bad
  *                  bytes up to the next possible message start, so the
- *                  stream always progresses and nothing valid is dropped.
+ *                  stream always progresses and nothing valid is dropped
+ *                  (after a CheckSum mismatch the next start is looked
+ *                  for inside the rejected frame). A garbage run that
+ *                  spans calls is reported by each (err->continued set
+ *                  after the first) and counted once.
  *                  Codes: FIXGW_EBEGINSTRING, EBODYLENGTH, EMSGTYPE,
  *                  ECHECKSUM_FORMAT, ECHECKSUM, ETAG, ENOEQUALS,
  *                  EEMPTYVALUE, ETOOBIG, ETOOMANYFIELDS, EDATALEN, ENOSOH.
@@ -202,6 +248,34 @@ typedef struct fixgw_parse_error {
  */
 int fixgw_parse(fixgw_parser_t *p, const char *buf, size_t len,
                 size_t *consumed, fixgw_msg_t *msg, fixgw_parse_error_t *err);
+
+/*
+ * The stream ended (peer closed, file read to its end): classify what the
+ * host still holds, buf[0..len), the bytes fixgw_parse() last answered
+ * with FIXGW_EAGAIN (or none). The bytes count as rejected in the stats
+ * (once, unless they continue a garbage run), and the parser is left
+ * ready for a new stream, as after fixgw_parser_reset().
+ * Returns
+ *   0                  len == 0: the stream ended between messages.
+ *   FIXGW_ETRUNCATED   a message cut off: the bytes start with "8=FIX"
+ *                      and are valid as far as they go. err->offset is
+ *                      len, err->tag the field being read when the stream
+ *                      ended (8 or 9 in the header, 0 past it).
+ *   FIXGW_EBEGINSTRING garbage: fewer than 5 bytes of "8=FIX" (too short
+ *                      to tell a message from noise); err->continued as
+ *                      for fixgw_parse().
+ *   FIXGW_EINVAL       p NULL, or fixgw_parse() would still return a
+ *                      message or an error for these bytes (call it until
+ *                      FIXGW_EAGAIN first). Nothing is counted.
+ * Never allocates; reads no byte outside buf[0..len).
+ */
+int fixgw_parse_end(fixgw_parser_t *p, const char *buf, size_t len,
+                    fixgw_parse_error_t *err);
+
+/* Is m's MsgType (35) exactly the NUL-terminated msgtype ("D", "AE")? */
+static inline bool fixgw_msgtype_is(const fixgw_msg_t *m, const char *msgtype) {
+  return fixgw_str_eq_cstr(m->msgtype, msgtype);
+}
 
 /* ------------------------------------------------------ typed conversions */
 
@@ -255,8 +329,10 @@ void fixgw_civil_from_days(int64_t days, fixgw_date_t *out);
  * if it does not fit or would lose digits. cmp: <0, 0, >0 by value. */
 int fixgw_decimal_to_scaled(fixgw_decimal_t d, int scale, int64_t *out);
 int fixgw_decimal_cmp(fixgw_decimal_t a, fixgw_decimal_t b);
-/* Correctly rounded when |mant| < 2^53 and |exp| <= 22 (one exact IEEE
- * multiply or divide); within a few ulp otherwise. */
+/* Correctly rounded when |mant| < 2^53 and |exp| <= 22 (one IEEE multiply
+ * or divide of two exact doubles: a division, never a multiply by the
+ * reciprocal); otherwise one rounding per factor of 10^22, within 2 ulp of
+ * the correctly rounded value for |exp| <= 44. */
 double fixgw_decimal_to_double(fixgw_decimal_t d);
 
 /* ---------------------------------------------------- message field access */
@@ -268,7 +344,7 @@ const fixgw_field_t *fixgw__msg_find_slow(const fixgw_msg_t *m, uint32_t tag);
 static inline const fixgw_field_t *fixgw_msg_find(const fixgw_msg_t *m, uint32_t tag) {
   if (tag < FIXGW_TAGTAB_SIZE) {
     uint32_t e = m->tagtab_[tag];
-    return (e >> 16) == m->gen_ ? &m->fields[e & 0x7FFFu] : NULL;
+    return (e >> 16) == m->gen_ ? &m->fields[e & 0x7FFFu] : FIXGW__NULL;
   }
   return fixgw__msg_find_slow(m, tag);
 }
@@ -413,6 +489,67 @@ int fixgw_enc_data(fixgw_encoder_t *e, uint32_t len_tag, uint32_t data_tag,
  * fixgw_enc_begin().
  */
 int fixgw_enc_finish(fixgw_encoder_t *e, const char **out, size_t *outlen);
+
+/*
+ * Repeating groups whose NumInGroup the encoder counts:
+ *
+ *   fixgw_enc_group_t g;
+ *   fixgw_enc_group_begin(&e, &g, 453, 448);  // NoPartyIDs, delimiter PartyID
+ *   for (...) {
+ *     fixgw_enc_group_entry(&e, &g);          // before each entry
+ *     fixgw_enc_cstr(&e, 448, id); ...        // the delimiter first
+ *   }
+ *   fixgw_enc_group_end(&e, &g);              // writes 453=<entries>
+ *
+ * begin reserves the count field; end writes the number of entries begun
+ * and closes the gap (the entries move left by the unused digits). Groups
+ * nest: a nested group's begin/end lie inside an entry of the outer one.
+ * Each entry must start with delim_tag and an entry must not be empty
+ * (else FIXGW_EINVAL, sticky). The struct lives on the caller's stack
+ * until end; its members are private except `count`.
+ */
+typedef struct fixgw_enc_group {
+  uint32_t count; /* entries begun so far */
+  /* private */
+  uint32_t delim_;
+  size_t val_;   /* offset of the reserved count digits in buf */
+  size_t entry_; /* offset of the current entry, 0 before the first */
+} fixgw_enc_group_t;
+
+/* Start the group: count_tag and delim_tag 1..FIXGW_TAG_MAX. Returns 0,
+ * FIXGW_EINVAL, FIXGW_ENOSPC, or the sticky earlier error. */
+int fixgw_enc_group_begin(fixgw_encoder_t *e, fixgw_enc_group_t *g, uint32_t count_tag,
+                          uint32_t delim_tag);
+/* Begin the next entry (its fields follow, delimiter first). Returns 0,
+ * FIXGW_EINVAL (the previous entry was empty or did not start with the
+ * delimiter), or the sticky earlier error. */
+int fixgw_enc_group_entry(fixgw_encoder_t *e, fixgw_enc_group_t *g);
+/* End the group: write the count of entries begun. Same returns. */
+int fixgw_enc_group_end(fixgw_encoder_t *e, fixgw_enc_group_t *g);
+
+/* ---------------------------------------------------- formatting helpers */
+
+/* Longest text of each helper below, NUL included. */
+#define FIXGW_DECIMAL_STRLEN 42u   /* "-" 19 digits, exp zeros or point */
+#define FIXGW_TIMESTAMP_STRLEN 31u /* "YYYY-MM-DDTHH:MM:SS.fffffffffZ" */
+
+/*
+ * Text for logs, files and user interfaces, NUL-terminated in out[0..cap).
+ * Each returns the length written (NUL not counted), FIXGW_ENOSPC (cap
+ * too small: nothing usable written) or FIXGW_EINVAL (NULL out, exponent
+ * outside -18..18, unknown precision). Thread-safe; no allocation.
+ *
+ * decimal: the text fixgw_enc_decimal() writes ({123450, -3} "123.450",
+ * {5, 2} "500", {-5, -3} "-0.005").
+ * timestamp: FIX UTCTimestamp "YYYYMMDD-HH:MM:SS[.f...]" as the encoder
+ * writes it, at precision prec, fraction truncated; any int64 ns (years
+ * 1677..2262, before 1970 too).
+ * ISO 8601: "YYYY-MM-DDTHH:MM:SS[.f...]Z", same instant and precision.
+ */
+int fixgw_decimal_format(fixgw_decimal_t d, char *out, size_t cap);
+int fixgw_timestamp_format(int64_t ns, fixgw_ts_precision prec, char *out, size_t cap);
+int fixgw_timestamp_format_iso8601(int64_t ns, fixgw_ts_precision prec, char *out,
+                                   size_t cap);
 
 /* Byte sum mod 256 of buf[0..n), the FIX CheckSum of those bytes. */
 unsigned fixgw_checksum(const char *buf, size_t n);

@@ -77,7 +77,8 @@ extern "C" {
   X(EPAUSED, -303, "a callback paused input: call again to resume")        \
   X(EFATAL, -304, "the session stopped after a fatal error")               \
   X(ESETTINGS, -305, "settings file or value is invalid")                  \
-  X(ETZ, -306, "time zone unknown or its file is invalid")
+  X(ETZ, -306, "time zone unknown or its file is invalid")                  \
+  X(ETRUNCATED, -42, "stream ended inside a message")
 
 typedef enum fixgw_err {
 #define FIXGW__ERR_ENUM(name, value, text) FIXGW_##name = (value),

@@ -36,11 +36,14 @@
  * FIXGW_ERANGE) or a missing required field (FIXGW_EREQUIRED) is returned
  * after the pass. Reading does not validate (fixgw_validate does).
  *
- * Building: C code fills the required fields through the
- * FIXGW_FIX44_<TRAIT>_INIT(...) compound literal, whose parameters are
- * exactly the required fields (a static assertion keeps that so as the
- * lists change), and the optional ones through FIXGW_TRAIT_SET(); encode
- * checks the required mask again at run time for structs built otherwise.
+ * Building: C and C++ code fill the required fields through
+ * FIXGW_FIX44_<TRAIT>_INIT(...) (a compound literal in C, an inline
+ * function in C++), whose parameters are exactly the required fields (a
+ * static assertion keeps that so as the lists change), and the optional
+ * ones through FIXGW_TRAIT_SET(); encode checks the required mask again
+ * at run time for structs built otherwise, and any error it returns is
+ * also the encoder's sticky error, so fixgw_enc_finish() refuses the
+ * message.
  * Encode appends body fields after fixgw_enc_begin(); the standard header
  * (49, 56, 34, 52) is the session's to stamp.
  *
@@ -335,17 +338,23 @@ typedef fixgw_trait_group_t fixgw__tk_GRP;
 
 #define FIXGW__TRAIT_BIT(p, tag, Name, member, K, req, sub) fixgw_fix44_##p##_bit_##member,
 #define FIXGW__TRAIT_MEMBER(p, tag, Name, member, K, req, sub) fixgw__tk_##K member;
+/* (No C-style casts in macros a host expands: C++ hosts may build with
+ * -Wold-style-cast. UINT64_C pastes a suffix onto the literal 0 or 1.) */
 #define FIXGW__TRAIT_REQ(p, tag, Name, member, K, req, sub) \
-  | ((uint64_t)(req) << fixgw_fix44_##p##_bit_##member)
+  | (UINT64_C(req) << fixgw_fix44_##p##_bit_##member)
 
-#ifdef __cplusplus
-#define FIXGW__STATIC_ASSERT(c, m) static_assert(c, m)
+/* A compile-time check: C++11 and C11 have one; C99 gets an array whose
+ * size is negative when c is false (id names it, unique per use). */
+#if defined(__cplusplus)
+#define FIXGW__STATIC_ASSERT(c, m, id) static_assert(c, m);
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+#define FIXGW__STATIC_ASSERT(c, m, id) _Static_assert(c, m);
 #else
-#define FIXGW__STATIC_ASSERT(c, m) _Static_assert(c, m)
+#define FIXGW__STATIC_ASSERT(c, m, id) typedef char fixgw__assert_##id[(c) ? 1 : -1];
 #endif
 
 /* Bit of a listed field in present. */
-#define FIXGW_TRAIT_BIT(trait, member) ((uint64_t)1 << fixgw_fix44_##trait##_bit_##member)
+#define FIXGW_TRAIT_BIT(trait, member) (UINT64_C(1) << fixgw_fix44_##trait##_bit_##member)
 /* Is member present in s (a struct of trait)? */
 #define FIXGW_TRAIT_HAS(trait, s, member) \
   (((s).present >> fixgw_fix44_##trait##_bit_##member) & 1u)
@@ -357,7 +366,7 @@ typedef fixgw_trait_group_t fixgw__tk_GRP;
 #define FIXGW__TRAIT_TYPE(trait, LIST, extra)                                \
   enum { LIST(FIXGW__TRAIT_BIT, trait) fixgw_fix44_##trait##_nfields };     \
   FIXGW__STATIC_ASSERT(fixgw_fix44_##trait##_nfields <= 64,                 \
-                       "a trait lists at most 64 fields");                 \
+                       "a trait lists at most 64 fields", nfields_##trait)   \
   typedef struct fixgw_fix44_##trait {                                      \
     uint64_t present;                                                       \
     extra LIST(FIXGW__TRAIT_MEMBER, trait)                                  \
@@ -390,8 +399,9 @@ FIXGW__TRAIT_TYPE(header, FIXGW_FIX44_HEADER_FIELDS, )
    * fixgw_dict_group_open for a listed group, or FIXGW_EINVAL. */             \
   int fixgw_fix44_##trait##_read(const fixgw_msg_t *m, fixgw_fix44_##trait##_t *out); \
   /* Append the present fields (groups with their entries) to e. Returns 0,    \
-   * FIXGW_EREQUIRED (nothing written), or the encoder's error. TS fields are  \
-   * written at precision prec. */                                              \
+   * FIXGW_EREQUIRED (nothing written), FIXGW_EINVAL, or the encoder's error;  \
+   * every error is also left in e->err, so fixgw_enc_finish() fails too. TS  \
+   * fields are written at precision prec. */                                   \
   int fixgw_fix44_##trait##_encode(fixgw_encoder_t *e,                              \
                                    const fixgw_fix44_##trait##_t *in,                \
                                    fixgw_ts_precision prec);
@@ -401,7 +411,8 @@ FIXGW__TRAIT_TYPE(header, FIXGW_FIX44_HEADER_FIELDS, )
    * message's _read. */                                                        \
   int fixgw_fix44_##trait##_read(const fixgw_group_entry_t *e,                     \
                                  fixgw_fix44_##trait##_t *out);                    \
-  /* Append one entry's fields (the delimiter first). */                        \
+  /* Append one entry's fields (the delimiter first). Same returns as a     \
+   * message's _encode, errors sticky in e->err too. */                        \
   int fixgw_fix44_##trait##_encode(fixgw_encoder_t *e,                             \
                                    const fixgw_fix44_##trait##_t *in,               \
                                    fixgw_ts_precision prec);
@@ -435,7 +446,7 @@ FIXGW_FIX44_MSG_TRAITS(FIXGW__MSG_TRAIT_DECL)
  * fails to compile if a list's required set and the INIT drift apart. */
 #define FIXGW__INIT_CHECK(trait, TRAIT, mask) \
   FIXGW__STATIC_ASSERT((mask) == FIXGW_FIX44_##TRAIT##_REQUIRED, \
-                       "INIT of " #trait " must take exactly its required fields");
+                       "INIT of " #trait " must take exactly its required fields", init_##trait)
 
 #define FIXGW__NOS_INIT_MASK                                                   \
   (FIXGW_TRAIT_BIT(new_order_single, cl_ord_id) |                              \
@@ -475,6 +486,7 @@ FIXGW__INIT_CHECK(md_entry, MD_ENTRY, FIXGW_TRAIT_BIT(md_entry, md_entry_type))
 FIXGW__INIT_CHECK(md_inc_entry, MD_INC_ENTRY, FIXGW_TRAIT_BIT(md_inc_entry, md_update_action))
 FIXGW__INIT_CHECK(party, PARTY, 0)
 
+/* C: compound literals. */
 #ifndef __cplusplus
 #define FIXGW_FIX44_NEW_ORDER_SINGLE_INIT(cl_ord_id_, side_, transact_time_, ord_type_) \
   ((fixgw_fix44_new_order_single_t){.present = FIXGW__NOS_INIT_MASK,                    \
@@ -525,6 +537,75 @@ FIXGW__INIT_CHECK(party, PARTY, 0)
   ((fixgw_fix44_md_inc_entry_t){.present = FIXGW_TRAIT_BIT(md_inc_entry, md_update_action), \
                                 .md_update_action = (md_update_action_)})
 #define FIXGW_FIX44_PARTY_INIT() ((fixgw_fix44_party_t){.present = 0})
+#else /* C++: no compound literals; inline functions with the same
+        * parameters, so a C++ host gets the same compile-time guarantee:
+        * an INIT takes exactly the required fields (checked above), and
+        * leaving one out does not compile. */
+#define FIXGW__INIT_FN(trait, params, body)                     \
+  static inline fixgw_fix44_##trait##_t fixgw__##trait##_init params { \
+    fixgw_fix44_##trait##_t s_ = {};                            \
+    body return s_;                                             \
+  }
+FIXGW__INIT_FN(new_order_single,
+               (fixgw_str_t cl_ord_id_, char side_, int64_t transact_time_, char ord_type_),
+               s_.present = FIXGW__NOS_INIT_MASK; s_.cl_ord_id = cl_ord_id_; s_.side = side_;
+               s_.transact_time = transact_time_; s_.ord_type = ord_type_;)
+FIXGW__INIT_FN(execution_report,
+               (fixgw_str_t order_id_, fixgw_str_t exec_id_, char exec_type_, char ord_status_,
+                char side_, fixgw_decimal_t leaves_qty_, fixgw_decimal_t cum_qty_,
+                fixgw_decimal_t avg_px_),
+               s_.present = FIXGW__ER_INIT_MASK; s_.order_id = order_id_; s_.exec_id = exec_id_;
+               s_.exec_type = exec_type_; s_.ord_status = ord_status_; s_.side = side_;
+               s_.leaves_qty = leaves_qty_; s_.cum_qty = cum_qty_; s_.avg_px = avg_px_;)
+FIXGW__INIT_FN(order_cancel_request,
+               (fixgw_str_t orig_cl_ord_id_, fixgw_str_t cl_ord_id_, char side_,
+                int64_t transact_time_),
+               s_.present = FIXGW__OCR_INIT_MASK; s_.orig_cl_ord_id = orig_cl_ord_id_;
+               s_.cl_ord_id = cl_ord_id_; s_.side = side_; s_.transact_time = transact_time_;)
+FIXGW__INIT_FN(order_cancel_replace_request,
+               (fixgw_str_t orig_cl_ord_id_, fixgw_str_t cl_ord_id_, char side_,
+                int64_t transact_time_, char ord_type_),
+               s_.present = FIXGW__OCRR_INIT_MASK; s_.orig_cl_ord_id = orig_cl_ord_id_;
+               s_.cl_ord_id = cl_ord_id_; s_.side = side_; s_.transact_time = transact_time_;
+               s_.ord_type = ord_type_;)
+FIXGW__INIT_FN(market_data_snapshot, (const fixgw_fix44_md_entry_t *entries_, uint32_t n_),
+               s_.present = FIXGW_TRAIT_BIT(market_data_snapshot, no_md_entries);
+               s_.no_md_entries.entries = entries_; s_.no_md_entries.nentries = n_;)
+FIXGW__INIT_FN(market_data_incremental,
+               (const fixgw_fix44_md_inc_entry_t *entries_, uint32_t n_),
+               s_.present = FIXGW_TRAIT_BIT(market_data_incremental, no_md_entries);
+               s_.no_md_entries.entries = entries_; s_.no_md_entries.nentries = n_;)
+FIXGW__INIT_FN(heartbeat, (void), )
+FIXGW__INIT_FN(md_entry, (char md_entry_type_),
+               s_.present = FIXGW_TRAIT_BIT(md_entry, md_entry_type);
+               s_.md_entry_type = md_entry_type_;)
+FIXGW__INIT_FN(md_inc_entry, (char md_update_action_),
+               s_.present = FIXGW_TRAIT_BIT(md_inc_entry, md_update_action);
+               s_.md_update_action = md_update_action_;)
+FIXGW__INIT_FN(party, (void), )
+#undef FIXGW__INIT_FN
+#define FIXGW_FIX44_NEW_ORDER_SINGLE_INIT(cl_ord_id_, side_, transact_time_, ord_type_) \
+  fixgw__new_order_single_init((cl_ord_id_), (side_), (transact_time_), (ord_type_))
+#define FIXGW_FIX44_EXECUTION_REPORT_INIT(order_id_, exec_id_, exec_type_, ord_status_, side_, \
+                                          leaves_qty_, cum_qty_, avg_px_)                      \
+  fixgw__execution_report_init((order_id_), (exec_id_), (exec_type_), (ord_status_), (side_), \
+                               (leaves_qty_), (cum_qty_), (avg_px_))
+#define FIXGW_FIX44_ORDER_CANCEL_REQUEST_INIT(orig_cl_ord_id_, cl_ord_id_, side_, \
+                                              transact_time_)                     \
+  fixgw__order_cancel_request_init((orig_cl_ord_id_), (cl_ord_id_), (side_), (transact_time_))
+#define FIXGW_FIX44_ORDER_CANCEL_REPLACE_REQUEST_INIT(orig_cl_ord_id_, cl_ord_id_, side_,     \
+                                                      transact_time_, ord_type_)              \
+  fixgw__order_cancel_replace_request_init((orig_cl_ord_id_), (cl_ord_id_), (side_),          \
+                                           (transact_time_), (ord_type_))
+#define FIXGW_FIX44_MARKET_DATA_SNAPSHOT_INIT(entries_, n_) \
+  fixgw__market_data_snapshot_init((entries_), (n_))
+#define FIXGW_FIX44_MARKET_DATA_INCREMENTAL_INIT(entries_, n_) \
+  fixgw__market_data_incremental_init((entries_), (n_))
+#define FIXGW_FIX44_HEARTBEAT_INIT() fixgw__heartbeat_init()
+#define FIXGW_FIX44_MD_ENTRY_INIT(md_entry_type_) fixgw__md_entry_init((md_entry_type_))
+#define FIXGW_FIX44_MD_INC_ENTRY_INIT(md_update_action_) \
+  fixgw__md_inc_entry_init((md_update_action_))
+#define FIXGW_FIX44_PARTY_INIT() fixgw__party_init()
 #endif
 
 #ifdef __cplusplus

@@ -68,10 +68,12 @@ typedef enum fixgw_reject_reason {
 #undef FIXGW__SRR_ENUM
 } fixgw_reject_reason;
 
-/* FIX's English text for a reason ("Required tag missing"); "Unknown" for
- * a value not in the map. Static; thread-safe. */
+/* FIX's English text for a reason ("Required tag missing"), "No rejection"
+ * for FIXGW_SRR_NONE; "Unknown" for a value not in the map. Static;
+ * thread-safe. */
 const char *fixgw_reject_reason_text(int reason);
-/* Symbolic name ("REQUIRED_TAG_MISSING"); "?" for a value not in the map. */
+/* Symbolic name ("REQUIRED_TAG_MISSING"), "NONE" for FIXGW_SRR_NONE; "?"
+ * for a value not in the map. */
 const char *fixgw_reject_reason_name(int reason);
 
 /* A verdict. */
@@ -220,7 +222,7 @@ int fixgw_dict_group_next(const fixgw_dict_t *d, fixgw_group_t *g,
 /* The dictionary scope of an opened group (index into d->scopes). */
 static inline uint32_t fixgw_dict_group_scope(const fixgw_dict_t *d,
                                               const fixgw_group_t *g) {
-  return (uint32_t)(g->layout - d->layouts);
+  return FIXGW__CAST(uint32_t, g->layout - d->layouts);
 }
 
 #ifdef __cplusplus

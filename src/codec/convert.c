@@ -355,15 +355,19 @@ double fixgw_decimal_to_double(fixgw_decimal_t d) {
   const int64_t exact = (int64_t)1 << 53;
   if (d.mant > -exact && d.mant < exact && d.exp >= -22 && d.exp <= 22)
     return d.exp >= 0 ? (double)d.mant * p10[d.exp] : (double)d.mant / p10[-d.exp];
+  /* Slow path: mant rounded once to a double, then scaled by 10^22 steps
+   * (each exact as a double) and one last power: a rounding per step, so
+   * within 2 ulp for |exp| <= 44 (tests/codec/test_convert.c checks it
+   * against strtod). */
   double v = (double)d.mant;
   int32_t e = d.exp;
-  while (e > 0) {
-    v *= 10;
-    e--;
+  while (e > 22) {
+    v *= p10[22];
+    e -= 22;
   }
-  while (e < 0) {
-    v /= 10;
-    e++;
+  while (e < -22) {
+    v /= p10[22];
+    e += 22;
   }
-  return v;
+  return e >= 0 ? v * p10[e] : v / p10[-e];
 }

@@ -148,31 +148,46 @@ int fixgw_enc_int(fixgw_encoder_t *e, uint32_t tag, int64_t v) {
   return 0;
 }
 
-int fixgw_enc_decimal(fixgw_encoder_t *e, uint32_t tag, fixgw_decimal_t dec) {
-  if (!e) return FIXGW_EINVAL;
-  if (dec.exp > 18 || dec.exp < -18) return fail(e, FIXGW_EINVAL);
+/* Bytes the text of dec takes (exp in -18..18): mant then exp zeros, or
+ * the digits zero-padded to at least one before the point. */
+static inline size_t decimal_len(fixgw_decimal_t dec, uint64_t *mag_out, unsigned *d_out) {
   uint64_t mag = dec.mant < 0 ? (uint64_t)0 - (uint64_t)dec.mant : (uint64_t)dec.mant;
   unsigned neg = dec.mant < 0;
   unsigned d = ndigits(mag);
+  *mag_out = mag;
+  *d_out = d;
+  if (dec.exp >= 0) return neg + d + (unsigned)dec.exp;
+  unsigned frac = (unsigned)-dec.exp;
+  return neg + (d > frac ? d : frac + 1) + 1;
+}
+
+/* Write dec's text (decimal_len bytes) at p. */
+static inline void decimal_put(char *p, fixgw_decimal_t dec, uint64_t mag, unsigned d) {
+  if (dec.mant < 0) *p++ = '-';
   if (dec.exp >= 0) {
     /* mant followed by exp zeros; integers need no point. */
-    char *p = field_open(e, tag, neg + d + (unsigned)dec.exp);
-    if (!p) return e->err;
-    if (neg) *p++ = '-';
     put_digits(p, mag, d);
     memset(p + d, '0', (size_t)dec.exp);
-    return 0;
+    return;
   }
   unsigned frac = (unsigned)-dec.exp;
   unsigned width = d > frac ? d : frac + 1; /* at least one digit before '.' */
-  char *p = field_open(e, tag, neg + width + 1);
-  if (!p) return e->err;
-  if (neg) *p++ = '-';
   /* Digits zero-padded to width, then the fraction moves one to the
    * right to make room for the point (a few bytes: no library call). */
   put_digits(p, mag, width);
   for (unsigned k = width; k > width - frac; k--) p[k] = p[k - 1];
   p[width - frac] = '.';
+}
+
+int fixgw_enc_decimal(fixgw_encoder_t *e, uint32_t tag, fixgw_decimal_t dec) {
+  if (!e) return FIXGW_EINVAL;
+  if (dec.exp > 18 || dec.exp < -18) return fail(e, FIXGW_EINVAL);
+  uint64_t mag;
+  unsigned d;
+  size_t n = decimal_len(dec, &mag, &d);
+  char *p = field_open(e, tag, n);
+  if (!p) return e->err;
+  decimal_put(p, dec, mag, d);
   return 0;
 }
 
@@ -315,4 +330,124 @@ int fixgw_enc_finish(fixgw_encoder_t *e, const char **out, size_t *outlen) {
   *out = start;
   *outlen = len + FIXGW_ENC_TRAILER;
   return 0;
+}
+
+/* ------------------------------------------------------------- groups */
+
+/* Digits reserved for a count: any uint32_t. */
+#define GROUP_DIGITS 10u
+
+int fixgw_enc_group_begin(fixgw_encoder_t *e, fixgw_enc_group_t *g, uint32_t count_tag,
+                          uint32_t delim_tag) {
+  if (!e) return FIXGW_EINVAL;
+  if (e->err) return e->err;
+  if (!g || delim_tag == 0 || delim_tag > FIXGW_TAG_MAX) return fail(e, FIXGW_EINVAL);
+  char *v = field_open(e, count_tag, GROUP_DIGITS);
+  if (!v) return e->err;
+  g->count = 0;
+  g->delim_ = delim_tag;
+  g->val_ = (size_t)(v - e->buf);
+  g->entry_ = 0;
+  return 0;
+}
+
+/* Does the entry begun at g->entry_ hold a field, the delimiter first? */
+static int entry_ok(const fixgw_encoder_t *e, const fixgw_enc_group_t *g) {
+  if (g->entry_ == 0) return 1; /* none begun yet */
+  char t[12];
+  unsigned td = ndigits(g->delim_);
+  put_digits(t, g->delim_, td);
+  t[td] = '=';
+  return e->pos - g->entry_ > td + 1 && memcmp(e->buf + g->entry_, t, td + 1) == 0;
+}
+
+int fixgw_enc_group_entry(fixgw_encoder_t *e, fixgw_enc_group_t *g) {
+  if (!e) return FIXGW_EINVAL;
+  if (e->err) return e->err;
+  if (!g || g->val_ == 0 || g->count == UINT32_MAX || !entry_ok(e, g))
+    return fail(e, FIXGW_EINVAL);
+  g->entry_ = e->pos;
+  g->count++;
+  return 0;
+}
+
+int fixgw_enc_group_end(fixgw_encoder_t *e, fixgw_enc_group_t *g) {
+  if (!e) return FIXGW_EINVAL;
+  if (e->err) return e->err;
+  if (!g || g->val_ == 0 || !entry_ok(e, g)) return fail(e, FIXGW_EINVAL);
+  char *v = e->buf + g->val_;
+  unsigned d = ndigits(g->count);
+  put_digits(v, g->count, d);
+  /* The SOH after the reserved digits and every entry move left. */
+  size_t from = g->val_ + GROUP_DIGITS;
+  memmove(v + d, e->buf + from, e->pos - from);
+  e->pos -= GROUP_DIGITS - d;
+  g->val_ = 0; /* ended: a second end is an error */
+  return 0;
+}
+
+/* --------------------------------------------------------- formatting */
+
+static int put_text(char *out, size_t cap, const char *text, size_t n) {
+  if (n + 1 > cap) {
+    if (cap) out[0] = '\0';
+    return FIXGW_ENOSPC;
+  }
+  memcpy(out, text, n);
+  out[n] = '\0';
+  return (int)n;
+}
+
+int fixgw_decimal_format(fixgw_decimal_t d, char *out, size_t cap) {
+  if (!out || d.exp > 18 || d.exp < -18) return FIXGW_EINVAL;
+  char tmp[FIXGW_DECIMAL_STRLEN];
+  uint64_t mag;
+  unsigned nd;
+  size_t n = decimal_len(d, &mag, &nd);
+  decimal_put(tmp, d, mag, nd);
+  return put_text(out, cap, tmp, n);
+}
+
+/* Date and time of day of ns since the epoch, floor-divided so instants
+ * before 1970 keep a time of day in [0, 24 h). */
+static void split_ns(int64_t ns, fixgw_date_t *d, int64_t *tod) {
+  const int64_t day_ns = 86400LL * 1000000000LL;
+  int64_t days = ns / day_ns, rem = ns % day_ns;
+  if (rem < 0) {
+    rem += day_ns;
+    days--;
+  }
+  fixgw_civil_from_days(days, d);
+  *tod = rem;
+}
+
+int fixgw_timestamp_format(int64_t ns, fixgw_ts_precision prec, char *out, size_t cap) {
+  if (!out || !valid_prec(prec)) return FIXGW_EINVAL;
+  char tmp[FIXGW_TIMESTAMP_STRLEN];
+  fixgw_date_t d;
+  int64_t tod;
+  split_ns(ns, &d, &tod);
+  put_date(tmp, &d);
+  tmp[8] = '-';
+  put_time(tmp + 9, tod, prec);
+  return put_text(out, cap, tmp, 9 + time_len(prec));
+}
+
+int fixgw_timestamp_format_iso8601(int64_t ns, fixgw_ts_precision prec, char *out,
+                                   size_t cap) {
+  if (!out || !valid_prec(prec)) return FIXGW_EINVAL;
+  char tmp[FIXGW_TIMESTAMP_STRLEN];
+  fixgw_date_t d;
+  int64_t tod;
+  split_ns(ns, &d, &tod);
+  put_digits(tmp, (uint64_t)d.year, 4);
+  tmp[4] = '-';
+  put_digits(tmp + 5, d.month, 2);
+  tmp[7] = '-';
+  put_digits(tmp + 8, d.day, 2);
+  tmp[10] = 'T';
+  put_time(tmp + 11, tod, prec);
+  size_t n = 11 + time_len(prec);
+  tmp[n++] = 'Z';
+  return put_text(out, cap, tmp, n);
 }

@@ -10,8 +10,16 @@
  *   4. fields: tags parsed digit by digit, value ends taken from the
  *      bitmask, data fields by their length, index + tag table filled.
  * Errors in 1-2 mean the frame cannot be trusted: the parser resumes at
- * the next "8=FIX" after the bad start. Errors in 3-4 sit in a trusted
- * frame: the whole frame is dropped and the next message follows it. */
+ * the next "8=FIX" after the bad start. A CheckSum that does not match
+ * (3) means the same: BodyLength may have run over the start of the next
+ * message, so the search for "8=FIX" starts inside the frame. Errors in 4
+ * sit in a frame whose bytes are proven: the whole frame is dropped and
+ * the next message follows it.
+ *
+ * Garbage: bytes before any "8=FIX". A run of them that spans several
+ * calls (no SOH, no "8=FIX" in sight) is one rejection: the first call
+ * reports it and counts it, the later ones report it with
+ * err->continued set and count only its bytes. */
 #include <string.h>
 
 #include "codec_internal.h"
@@ -197,6 +205,7 @@ void fixgw_parser_destroy(fixgw_parser_t *p) {
 void fixgw_parser_reset(fixgw_parser_t *p) {
   if (!p) return;
   p->pend_len_ = 0;
+  p->run_ = 0;
 }
 
 /* The data tag whose length len_tag gives, or 0. */
@@ -234,26 +243,35 @@ static size_t resync(const char *buf, size_t len, size_t from) {
   return len;
 }
 
+/* A front that is no message start (EBEGINSTRING at offset 0) while the
+ * previous rejection ran to the end of its input continues that garbage
+ * run: reported again, with `continued`, but not counted again. A drop
+ * that ends at the end of the input (no "8=FIX" found, or only the prefix
+ * of one) after a resync leaves the run open for the next call. */
 static int reject(fixgw_parser_t *p, int code, size_t offset, uint32_t tag,
-                  size_t drop, size_t *consumed, fixgw_parse_error_t *err) {
+                  size_t drop, size_t len, int resynced, size_t *consumed,
+                  fixgw_parse_error_t *err) {
+  int cont = p->run_ && code == FIXGW_EBEGINSTRING && offset == 0;
   p->pend_len_ = 0;
-  p->stats.rejected++;
+  p->stats.rejected += !cont;
   p->stats.bytes_skipped += drop;
   *consumed = drop;
+  p->run_ = (uint8_t)(resynced && (drop == len || len - drop < 5));
   if (err) {
     err->code = code;
     err->offset = offset;
     err->tag = tag;
+    err->continued = (uint32_t)cont;
   }
   return code;
 }
 
 /* Reject a frame that cannot be trusted: drop up to the next "8=FIX". */
 #define BAD_FRAME(code, off, tag) \
-  return reject(p, (code), (off), (tag), resync(buf, len, 1), consumed, err)
+  return reject(p, (code), (off), (tag), resync(buf, len, 1), len, 1, consumed, err)
 /* Reject a trusted frame: drop exactly it. */
 #define BAD_FIELD(code, off, tag) \
-  return reject(p, (code), (off), (tag), frame, consumed, err)
+  return reject(p, (code), (off), (tag), frame, len, 0, consumed, err)
 
 /* Parse "8=<BeginString>SOH9=<BodyLength>SOH" at buf. Returns 0 with the
  * frame geometry, EAGAIN if buf is a proper prefix of a valid header, or
@@ -309,7 +327,10 @@ body_length:
     unsigned c = (unsigned char)buf[i];
     if (c == FIXGW_SOH) break;
     unsigned d = c - '0';
-    if (d > 9 || i - d0 >= 10 || (i == d0 && d == 0)) return FIXGW_EBODYLENGTH;
+    /* Leading zeros are allowed (FIX's Length is an int; QuickFIX and
+     * some engines pad it). 15 digits bound the loop and cannot overflow;
+     * the size check below refuses large values. */
+    if (d > 9 || i - d0 >= 15) return FIXGW_EBODYLENGTH;
     bl = bl * 10 + d;
     i++;
   }
@@ -351,6 +372,7 @@ int fixgw_parse(fixgw_parser_t *p, const char *buf, size_t len,
     err->code = 0;
     err->offset = 0;
     err->tag = 0;
+    err->continued = 0;
   }
   if (len == 0) return FIXGW_EAGAIN;
 
@@ -390,7 +412,9 @@ int fixgw_parse(fixgw_parser_t *p, const char *buf, size_t len,
   /* "10=" SOH sum to 159; the three digits to their values + 3 * '0'. */
   sum -= 159 + 3 * '0' + d1 + d2 + d3;
   unsigned want = d1 * 100 + d2 * 10 + d3;
-  if ((sum & 0xFF) != want) BAD_FIELD(FIXGW_ECHECKSUM, cs, 10);
+  /* A wrong sum proves the frame wrong, not just its trailer: its
+   * BodyLength may reach over the next message, so resume inside it. */
+  if ((sum & 0xFF) != want) BAD_FRAME(FIXGW_ECHECKSUM, cs, 10);
 
   /* Fields. */
   if (FIXGW_UNLIKELY(++p->gen_ > 0xFFFF)) tagtab_clear(p);
@@ -558,6 +582,50 @@ int fixgw_parse(fixgw_parser_t *p, const char *buf, size_t len,
   msg->max_group_depth_ = p->cfg_.max_group_depth;
   p->stats.messages++;
   p->stats.bytes_ok += frame;
+  p->run_ = 0;
   *consumed = frame;
   return 0;
+}
+
+int fixgw_parse_end(fixgw_parser_t *p, const char *buf, size_t len,
+                    fixgw_parse_error_t *err) {
+  if (!p || (!buf && len)) return FIXGW_EINVAL;
+  if (err) {
+    err->code = 0;
+    err->offset = 0;
+    err->tag = 0;
+    err->continued = 0;
+  }
+  if (len == 0) {
+    p->pend_len_ = 0;
+    p->run_ = 0;
+    return 0;
+  }
+  int code;
+  uint32_t tag = 0;
+  if (p->pend_len_) {
+    /* fixgw_parse already read the header: a frame, cut off. */
+    if (len >= p->pend_len_) return FIXGW_EINVAL;
+    code = FIXGW_ETRUNCATED;
+  } else {
+    uint32_t frame = 0, body;
+    uint8_t ver;
+    size_t eoff;
+    uint32_t etag;
+    int rc = parse_header(p, buf, len, &frame, &body, &ver, &eoff, &etag);
+    if (rc == 0 && len >= frame) return FIXGW_EINVAL; /* a whole frame: parse it */
+    if (rc != 0 && rc != FIXGW_EAGAIN) return FIXGW_EINVAL;
+    /* A message start as the resync knows it ("8=FIX") is a message the
+     * stream cut off; anything shorter cannot be told from garbage. */
+    if (len >= 5 && memcmp(buf, "8=FIX", 5) == 0) {
+      code = FIXGW_ETRUNCATED;
+      tag = rc == 0 ? 0 : etag;
+    } else {
+      code = FIXGW_EBEGINSTRING;
+    }
+  }
+  size_t consumed;
+  reject(p, code, code == FIXGW_ETRUNCATED ? len : 0, tag, len, len, 1, &consumed, err);
+  p->run_ = 0; /* the stream is over: the next byte starts a new one */
+  return code;
 }

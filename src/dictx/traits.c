@@ -73,6 +73,13 @@ static inline int wr_DATE(fixgw_encoder_t *e, uint32_t tag, const fixgw_date_t *
   return fixgw_enc_date(e, tag, *v);
 }
 
+/* Every error of an encode reaches the encoder's sticky error, so
+ * fixgw_enc_finish() fails too (the first error stays). */
+static int enc_fail(fixgw_encoder_t *e, int rc) {
+  if (!e->err) e->err = rc;
+  return e->err;
+}
+
 /* Keep the first error. */
 #define KEEP(rc, expr)        \
   do {                        \
@@ -164,10 +171,7 @@ static uint32_t skip_unlisted(const fixgw_msg_t *m, uint32_t i) {
 #define WR_FIELD_GRP_SUB(p, tag, member, sub)                                          \
   if (in->present & FIXGW_TRAIT_BIT(p, member)) {                                      \
     const fixgw_fix44_##sub##_t *es_ = (const fixgw_fix44_##sub##_t *)in->member.entries; \
-    if (in->member.nentries && !es_) {                                                 \
-      if (!e->err) e->err = FIXGW_EINVAL;                                              \
-      return e->err;                                                                   \
-    }                                                                                  \
+    if (in->member.nentries && !es_) return enc_fail(e, FIXGW_EINVAL);                 \
     fixgw_enc_uint(e, tag, in->member.nentries);                                       \
     for (uint32_t k_ = 0; k_ < in->member.nentries && !e->err; k_++)                   \
       fixgw_fix44_##sub##_encode(e, &es_[k_], prec);                                   \
@@ -216,10 +220,11 @@ static uint32_t skip_unlisted(const fixgw_msg_t *m, uint32_t i) {
   }                                                                                  \
   int fixgw_fix44_##trait##_encode(fixgw_encoder_t *e, const fixgw_fix44_##trait##_t *in, \
                                    fixgw_ts_precision prec) {                        \
-    if (!e || !in) return FIXGW_EINVAL;                                              \
+    if (!e) return FIXGW_EINVAL;                                                     \
     if (e->err) return e->err;                                                       \
+    if (!in) return enc_fail(e, FIXGW_EINVAL);                                       \
     if ((in->present & FIXGW_FIX44_##trait##_REQ_) != FIXGW_FIX44_##trait##_REQ_)    \
-      return FIXGW_EREQUIRED;                                                        \
+      return enc_fail(e, FIXGW_EREQUIRED);                                           \
     LIST(WR_ANY, trait)                                                              \
     return e->err;                                                                   \
   }
@@ -253,10 +258,11 @@ static uint32_t skip_unlisted(const fixgw_msg_t *m, uint32_t i) {
   }                                                                                  \
   int fixgw_fix44_##trait##_encode(fixgw_encoder_t *e, const fixgw_fix44_##trait##_t *in, \
                                    fixgw_ts_precision prec) {                        \
-    if (!e || !in) return FIXGW_EINVAL;                                              \
+    if (!e) return FIXGW_EINVAL;                                                     \
     if (e->err) return e->err;                                                       \
+    if (!in) return enc_fail(e, FIXGW_EINVAL);                                       \
     if ((in->present & FIXGW_FIX44_##trait##_REQ_) != FIXGW_FIX44_##trait##_REQ_)    \
-      return FIXGW_EREQUIRED;                                                        \
+      return enc_fail(e, FIXGW_EREQUIRED);                                           \
     LIST(WR_ANY, trait)                                                              \
     return e->err;                                                                   \
   }

@@ -13,6 +13,8 @@ const char *fixgw_reject_reason_text(int reason) {
     return text;
     FIXGW_REJECT_REASON_MAP(FIXGW__SRR_TEXT)
 #undef FIXGW__SRR_TEXT
+    case FIXGW_SRR_NONE:
+      return "No rejection";
     default:
       return "Unknown";
   }
@@ -25,6 +27,8 @@ const char *fixgw_reject_reason_name(int reason) {
     return #name;
     FIXGW_REJECT_REASON_MAP(FIXGW__SRR_NAME)
 #undef FIXGW__SRR_NAME
+    case FIXGW_SRR_NONE:
+      return "NONE";
     default:
       return "?";
   }

@@ -2,6 +2,7 @@
  * input is placed right before a guard page so a read past its end faults. */
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 
 #include "fixgw/codec.h"
 #include "harness.h"
@@ -232,10 +233,113 @@ static void test_decimal_to_double_rounding(void **state) {
   assert_true(fixgw_decimal_to_double((fixgw_decimal_t){15, 2}) == 1500.0);
 }
 
+/* Text of {mant, exp} for strtod: mant then "e" exp. */
+static double strtod_of(int64_t mant, int32_t exp) {
+  char t[64];
+  snprintf(t, sizeof t, "%llde%d", (long long)mant, (int)exp);
+  return strtod(t, NULL);
+}
+
+static uint64_t ulps(double a, double b) {
+  int64_t ia, ib;
+  memcpy(&ia, &a, sizeof ia);
+  memcpy(&ib, &b, sizeof ib);
+  if (ia < 0) ia = INT64_MIN - ia;
+  if (ib < 0) ib = INT64_MIN - ib;
+  return ia > ib ? (uint64_t)ia - (uint64_t)ib : (uint64_t)ib - (uint64_t)ia;
+}
+
+/* The fast path must be one correctly rounded division: values where a
+ * multiply by the reciprocal 1.0 / 10^k rounds differently, each checked
+ * against strtod of the same text. */
+static void test_decimal_to_double_division(void **state) {
+  (void)state;
+  static const double p10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  /* Found by the search below; pinned so they never drift away. */
+  static const struct { int64_t mant; int32_t exp; } pinned[] = {
+      {3, -1}, {7, -1}, {9, -2}, {283, -2}, {83952423, -7}, {1234567, -3},
+  };
+  unsigned differ = 0, checked = 0;
+  for (size_t i = 0; i < sizeof pinned / sizeof pinned[0]; i++) {
+    fixgw_decimal_t d = {pinned[i].mant, pinned[i].exp};
+    double want = strtod_of(d.mant, d.exp);
+    volatile double recip = 1.0 / p10[-d.exp];
+    double mul = (double)d.mant * recip;
+    if (fixgw_decimal_to_double(d) != want)
+      fail_msg("{%lld, %d}: %.17g, strtod %.17g", (long long)d.mant, d.exp,
+               fixgw_decimal_to_double(d), want);
+    differ += mul != want;
+  }
+  /* At least one pinned value tells a division from the reciprocal. */
+  assert_true(differ > 0);
+  differ = 0;
+  uint64_t x = 0x9E3779B97F4A7C15ULL;
+  for (int i = 0; i < 20000; i++) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    int64_t mant = (int64_t)((x >> 11) % (1ULL << (1 + (x >> 3) % 53)));
+    if (x & 4) mant = -mant;
+    int32_t exp = -(int32_t)(1 + (x >> 58) % 22);
+    fixgw_decimal_t d = {mant, exp};
+    double want = strtod_of(mant, exp);
+    double got = fixgw_decimal_to_double(d);
+    if (got != want)
+      fail_msg("{%lld, %d}: %.17g, strtod %.17g", (long long)mant, exp, got, want);
+    volatile double recip = 1.0 / p10[-exp];
+    differ += (double)mant * recip != want;
+    checked++;
+  }
+  print_message("decimal_to_double: %u values equal strtod; a reciprocal multiply "
+                "would miss %u of them\n", checked, differ);
+  assert_true(differ > checked / 50);
+}
+
+/* The slow path (|mant| >= 2^53 or |exp| > 22): within 2 ulp of strtod. */
+static void test_decimal_to_double_slow_path(void **state) {
+  (void)state;
+  static const struct { int64_t mant; int32_t exp; } rows[] = {
+      {INT64_MAX, 0},           {INT64_MIN + 1, -5},       {(1LL << 53) + 1, -10},
+      {9007199254740993LL, -3}, {999999999999999999LL, -18}, {123456789, -30},
+      {-987654321, -40},        {1, -44},                  {42, 23},
+      {7, 40},                  {(1LL << 60) + 12345, -22}, {5, -23},
+  };
+  uint64_t worst = 0;
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    fixgw_decimal_t d = {rows[i].mant, rows[i].exp};
+    double want = strtod_of(d.mant, d.exp), got = fixgw_decimal_to_double(d);
+    uint64_t u = ulps(got, want);
+    if (u > 2)
+      fail_msg("{%lld, %d}: %.17g, strtod %.17g (%llu ulp)", (long long)d.mant, d.exp, got,
+               want, (unsigned long long)u);
+    if (u > worst) worst = u;
+  }
+  uint64_t x = 12345;
+  for (int i = 0; i < 20000; i++) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    int big = x & 1;
+    int64_t mant = big ? (int64_t)((x >> 2) | (1ULL << 53)) & INT64_MAX
+                       : (int64_t)((x >> 11) % (1ULL << 53));
+    int32_t exp = big ? -(int32_t)((x >> 56) % 45) : -(int32_t)(23 + (x >> 56) % 22);
+    if (!big && (x >> 40) & 1) exp = (int32_t)(23 + (x >> 56) % 20);
+    fixgw_decimal_t d = {mant, exp};
+    double want = strtod_of(mant, exp), got = fixgw_decimal_to_double(d);
+    uint64_t u = ulps(got, want);
+    if (u > 2)
+      fail_msg("{%lld, %d}: %.17g, strtod %.17g (%llu ulp)", (long long)mant, exp, got, want,
+               (unsigned long long)u);
+    if (u > worst) worst = u;
+  }
+  print_message("decimal_to_double slow path: worst %llu ulp from strtod\n",
+                (unsigned long long)worst);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_getters_match_conversions),
       cmocka_unit_test(test_decimal_to_double_rounding),
+      cmocka_unit_test(test_decimal_to_double_division),
+      cmocka_unit_test(test_decimal_to_double_slow_path),
       cmocka_unit_test(test_int),       cmocka_unit_test(test_decimal),
       cmocka_unit_test(test_char_bool), cmocka_unit_test(test_timestamp),
       cmocka_unit_test(test_dates),

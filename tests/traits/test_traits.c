@@ -392,10 +392,184 @@ static void test_encode_roundtrip(void **state) {
   size_t before = e.pos;
   assert_int_equal(fixgw_fix44_execution_report_encode(&e, &er, FIXGW_TS_MILLIS), FIXGW_EREQUIRED);
   assert_int_equal(e.pos, before);
+  /* The error is the encoder's too: no ExecutionReport with an empty body. */
+  const char *spent;
+  size_t spent_len;
+  assert_int_equal(fixgw_enc_finish(&e, &spent, &spent_len), FIXGW_EREQUIRED);
+  assert_int_equal(fixgw_enc_begin(&e, out, sizeof out, "FIX.4.4", "W"), 0);
   fixgw_fix44_md_entry_t bad_time = FIXGW_FIX44_MD_ENTRY_INIT('0');
   FIXGW_TRAIT_SET(md_entry, bad_time, md_entry_time, (int64_t)-1);
   assert_int_equal(fixgw_fix44_md_entry_encode(&e, &bad_time, FIXGW_TS_MILLIS), FIXGW_EINVAL);
   fixgw_validator_destroy(&v);
+}
+
+/* ------------------------------------- every encode error reaches finish */
+
+static char ebuf[4096];
+
+/* Begin a message of MsgType mt, run the encode expression, and demand
+ * that it fails with want and that fixgw_enc_finish() fails the same. */
+#define EXPECT_ENC_FAILS(mt, want, call)                                          \
+  do {                                                                            \
+    fixgw_encoder_t e_;                                                           \
+    fixgw_encoder_t *e = &e_;                                                     \
+    assert_int_equal(fixgw_enc_begin(e, ebuf, sizeof ebuf, "FIX.4.4", mt), 0);     \
+    int rc_ = (call);                                                             \
+    if (rc_ != (want)) fail_msg("%s: %s, want %s", #call, fixgw_err_name(rc_),     \
+                                fixgw_err_name(want));                            \
+    const char *o_;                                                               \
+    size_t n_;                                                                    \
+    int fin_ = fixgw_enc_finish(e, &o_, &n_);                                     \
+    if (fin_ != (want)) fail_msg("%s: finish %s, want %s", #call,                 \
+                                 fixgw_err_name(fin_), fixgw_err_name(want));     \
+  } while (0)
+
+static fixgw_str_t S(const char *c) {
+  fixgw_str_t v = {c, strlen(c)};
+  return v;
+}
+
+static void test_encode_errors_reach_finish(void **state) {
+  (void)state;
+  const int64_t t0 = 1710513015123000000LL;
+  fixgw_decimal_t q = {100, 0}, bad_dec = {1, 40};
+  fixgw_str_t empty = {"", 0};
+
+  /* NULL struct: every trait. */
+#define NULL_CASE(trait, LIST, x) \
+  EXPECT_ENC_FAILS("0", FIXGW_EINVAL, fixgw_fix44_##trait##_encode(e, NULL, FIXGW_TS_MILLIS));
+  FIXGW_FIX44_MSG_TRAITS(NULL_CASE)
+  FIXGW_FIX44_ENTRY_TRAITS(NULL_CASE)
+#undef NULL_CASE
+
+  /* A required field missing: every trait that has one. */
+  fixgw_fix44_new_order_single_t nos = FIXGW_FIX44_NEW_ORDER_SINGLE_INIT(S("C1"), '1', t0, '2');
+  fixgw_fix44_new_order_single_t nos_m = nos;
+  nos_m.present &= ~FIXGW_TRAIT_BIT(new_order_single, side);
+  EXPECT_ENC_FAILS("D", FIXGW_EREQUIRED, fixgw_fix44_new_order_single_encode(e, &nos_m, FIXGW_TS_MILLIS));
+  fixgw_fix44_execution_report_t er =
+      FIXGW_FIX44_EXECUTION_REPORT_INIT(S("O1"), S("X1"), '0', '0', '1', q, q, q);
+  fixgw_fix44_execution_report_t er_m = er;
+  er_m.present &= ~FIXGW_TRAIT_BIT(execution_report, avg_px);
+  EXPECT_ENC_FAILS("8", FIXGW_EREQUIRED, fixgw_fix44_execution_report_encode(e, &er_m, FIXGW_TS_MILLIS));
+  fixgw_fix44_order_cancel_request_t ocr =
+      FIXGW_FIX44_ORDER_CANCEL_REQUEST_INIT(S("C0"), S("C1"), '1', t0);
+  fixgw_fix44_order_cancel_request_t ocr_m = ocr;
+  ocr_m.present &= ~FIXGW_TRAIT_BIT(order_cancel_request, orig_cl_ord_id);
+  EXPECT_ENC_FAILS("F", FIXGW_EREQUIRED, fixgw_fix44_order_cancel_request_encode(e, &ocr_m, FIXGW_TS_MILLIS));
+  fixgw_fix44_order_cancel_replace_request_t ocrr =
+      FIXGW_FIX44_ORDER_CANCEL_REPLACE_REQUEST_INIT(S("C0"), S("C1"), '1', t0, '2');
+  fixgw_fix44_order_cancel_replace_request_t ocrr_m = ocrr;
+  ocrr_m.present &= ~FIXGW_TRAIT_BIT(order_cancel_replace_request, ord_type);
+  EXPECT_ENC_FAILS("G", FIXGW_EREQUIRED,
+                   fixgw_fix44_order_cancel_replace_request_encode(e, &ocrr_m, FIXGW_TS_MILLIS));
+  fixgw_fix44_md_entry_t me[2] = {FIXGW_FIX44_MD_ENTRY_INIT('0'), FIXGW_FIX44_MD_ENTRY_INIT('1')};
+  fixgw_fix44_market_data_snapshot_t w = FIXGW_FIX44_MARKET_DATA_SNAPSHOT_INIT(me, 2);
+  fixgw_fix44_market_data_snapshot_t w_m = w;
+  w_m.present = 0;
+  EXPECT_ENC_FAILS("W", FIXGW_EREQUIRED, fixgw_fix44_market_data_snapshot_encode(e, &w_m, FIXGW_TS_MILLIS));
+  fixgw_fix44_md_inc_entry_t mi[1] = {FIXGW_FIX44_MD_INC_ENTRY_INIT('0')};
+  fixgw_fix44_market_data_incremental_t x = FIXGW_FIX44_MARKET_DATA_INCREMENTAL_INIT(mi, 1);
+  fixgw_fix44_market_data_incremental_t x_m = x;
+  x_m.present = 0;
+  EXPECT_ENC_FAILS("X", FIXGW_EREQUIRED,
+                   fixgw_fix44_market_data_incremental_encode(e, &x_m, FIXGW_TS_MILLIS));
+  fixgw_fix44_md_entry_t me_m = me[0];
+  me_m.present = 0;
+  EXPECT_ENC_FAILS("W", FIXGW_EREQUIRED, fixgw_fix44_md_entry_encode(e, &me_m, FIXGW_TS_MILLIS));
+  fixgw_fix44_md_inc_entry_t mi_m = mi[0];
+  mi_m.present = 0;
+  EXPECT_ENC_FAILS("X", FIXGW_EREQUIRED, fixgw_fix44_md_inc_entry_encode(e, &mi_m, FIXGW_TS_MILLIS));
+
+  /* A required entry missing inside a group: the entry's error. */
+  fixgw_fix44_md_entry_t me_bad[2] = {me[0], me_m};
+  fixgw_fix44_market_data_snapshot_t w_e = FIXGW_FIX44_MARKET_DATA_SNAPSHOT_INIT(me_bad, 2);
+  EXPECT_ENC_FAILS("W", FIXGW_EREQUIRED, fixgw_fix44_market_data_snapshot_encode(e, &w_e, FIXGW_TS_MILLIS));
+  fixgw_fix44_md_inc_entry_t mi_bad[1] = {mi_m};
+  fixgw_fix44_market_data_incremental_t x_e = FIXGW_FIX44_MARKET_DATA_INCREMENTAL_INIT(mi_bad, 1);
+  EXPECT_ENC_FAILS("X", FIXGW_EREQUIRED,
+                   fixgw_fix44_market_data_incremental_encode(e, &x_e, FIXGW_TS_MILLIS));
+  /* Entries missing for a count. */
+  fixgw_fix44_market_data_snapshot_t w_n = FIXGW_FIX44_MARKET_DATA_SNAPSHOT_INIT(NULL, 3);
+  EXPECT_ENC_FAILS("W", FIXGW_EINVAL, fixgw_fix44_market_data_snapshot_encode(e, &w_n, FIXGW_TS_MILLIS));
+  fixgw_fix44_new_order_single_t nos_p = nos;
+  FIXGW_TRAIT_SET(new_order_single, nos_p, no_party_ids,
+                  ((fixgw_trait_group_t){.entries = NULL, .nentries = 1}));
+  EXPECT_ENC_FAILS("D", FIXGW_EINVAL, fixgw_fix44_new_order_single_encode(e, &nos_p, FIXGW_TS_MILLIS));
+
+  /* A value the encoder refuses, one per kind: STR empty, DEC exponent,
+   * CHAR SOH, TS negative, TIME past midnight, DATE month 13, INT too
+   * long for the buffer (below), BOOL cannot fail. */
+  fixgw_fix44_new_order_single_t v = nos;
+  FIXGW_TRAIT_SET(new_order_single, v, account, empty);
+  EXPECT_ENC_FAILS("D", FIXGW_EINVAL, fixgw_fix44_new_order_single_encode(e, &v, FIXGW_TS_MILLIS));
+  v = nos;
+  FIXGW_TRAIT_SET(new_order_single, v, price, bad_dec);
+  EXPECT_ENC_FAILS("D", FIXGW_EINVAL, fixgw_fix44_new_order_single_encode(e, &v, FIXGW_TS_MILLIS));
+  v = nos;
+  v.side = '\x01';
+  EXPECT_ENC_FAILS("D", FIXGW_EINVAL, fixgw_fix44_new_order_single_encode(e, &v, FIXGW_TS_MILLIS));
+  v = nos;
+  v.transact_time = -1;
+  EXPECT_ENC_FAILS("D", FIXGW_EINVAL, fixgw_fix44_new_order_single_encode(e, &v, FIXGW_TS_MILLIS));
+  v = nos;
+  EXPECT_ENC_FAILS("D", FIXGW_EINVAL,
+                   fixgw_fix44_new_order_single_encode(e, &v, (fixgw_ts_precision)4));
+  v = nos;
+  FIXGW_TRAIT_SET(new_order_single, v, settl_date, ((fixgw_date_t){2024, 13, 1, 0}));
+  EXPECT_ENC_FAILS("D", FIXGW_EINVAL, fixgw_fix44_new_order_single_encode(e, &v, FIXGW_TS_MILLIS));
+  fixgw_fix44_md_entry_t mt = me[0];
+  FIXGW_TRAIT_SET(md_entry, mt, md_entry_time, (int64_t)86400 * 1000000000LL);
+  EXPECT_ENC_FAILS("W", FIXGW_EINVAL, fixgw_fix44_md_entry_encode(e, &mt, FIXGW_TS_MILLIS));
+  fixgw_fix44_execution_report_t er_v = er;
+  er_v.cum_qty = bad_dec;
+  EXPECT_ENC_FAILS("8", FIXGW_EINVAL, fixgw_fix44_execution_report_encode(e, &er_v, FIXGW_TS_MILLIS));
+  fixgw_fix44_order_cancel_request_t ocr_v = ocr;
+  ocr_v.cl_ord_id = empty;
+  EXPECT_ENC_FAILS("F", FIXGW_EINVAL, fixgw_fix44_order_cancel_request_encode(e, &ocr_v, FIXGW_TS_MILLIS));
+  fixgw_fix44_order_cancel_replace_request_t ocrr_v = ocrr;
+  ocrr_v.ord_type = '\x01';
+  EXPECT_ENC_FAILS("G", FIXGW_EINVAL,
+                   fixgw_fix44_order_cancel_replace_request_encode(e, &ocrr_v, FIXGW_TS_MILLIS));
+  fixgw_fix44_heartbeat_t hb = FIXGW_FIX44_HEARTBEAT_INIT();
+  FIXGW_TRAIT_SET(heartbeat, hb, test_req_id, empty);
+  EXPECT_ENC_FAILS("0", FIXGW_EINVAL, fixgw_fix44_heartbeat_encode(e, &hb, FIXGW_TS_MILLIS));
+  fixgw_fix44_party_t pa = FIXGW_FIX44_PARTY_INIT();
+  FIXGW_TRAIT_SET(party, pa, party_id, empty);
+  EXPECT_ENC_FAILS("D", FIXGW_EINVAL, fixgw_fix44_party_encode(e, &pa, FIXGW_TS_MILLIS));
+  fixgw_fix44_md_inc_entry_t mi_v = mi[0];
+  mi_v.md_update_action = '\x01';
+  EXPECT_ENC_FAILS("X", FIXGW_EINVAL, fixgw_fix44_md_inc_entry_encode(e, &mi_v, FIXGW_TS_MILLIS));
+  fixgw_fix44_market_data_incremental_t x_v = x;
+  FIXGW_TRAIT_SET(market_data_incremental, x_v, md_req_id, empty);
+  EXPECT_ENC_FAILS("X", FIXGW_EINVAL,
+                   fixgw_fix44_market_data_incremental_encode(e, &x_v, FIXGW_TS_MILLIS));
+  fixgw_fix44_market_data_snapshot_t w_v = w;
+  FIXGW_TRAIT_SET(market_data_snapshot, w_v, symbol, empty);
+  EXPECT_ENC_FAILS("W", FIXGW_EINVAL, fixgw_fix44_market_data_snapshot_encode(e, &w_v, FIXGW_TS_MILLIS));
+
+  /* Out of room, and an error from before the encode. */
+  {
+    fixgw_encoder_t e2;
+    char small[64];
+    const char *o;
+    size_t n;
+    assert_int_equal(fixgw_enc_begin(&e2, small, sizeof small, "FIX.4.4", "8"), 0);
+    assert_int_equal(fixgw_fix44_execution_report_encode(&e2, &er, FIXGW_TS_MILLIS), FIXGW_ENOSPC);
+    assert_int_equal(fixgw_enc_finish(&e2, &o, &n), FIXGW_ENOSPC);
+    assert_int_equal(fixgw_enc_begin(&e2, ebuf, sizeof ebuf, "FIX.4.4", "0"), 0);
+    fixgw_enc_str(&e2, 58, "", 0);
+    assert_int_equal(fixgw_fix44_heartbeat_encode(&e2, &hb, FIXGW_TS_MILLIS), FIXGW_EINVAL);
+    assert_int_equal(fixgw_enc_finish(&e2, &o, &n), FIXGW_EINVAL);
+    assert_int_equal(fixgw_fix44_heartbeat_encode(NULL, &hb, FIXGW_TS_MILLIS), FIXGW_EINVAL);
+  }
+  /* And the good ones encode. */
+  fixgw_encoder_t e3;
+  const char *o3;
+  size_t n3;
+  fixgw_enc_begin(&e3, ebuf, sizeof ebuf, "FIX.4.4", "D");
+  assert_int_equal(fixgw_fix44_new_order_single_encode(&e3, &nos, FIXGW_TS_MILLIS), 0);
+  assert_int_equal(fixgw_enc_finish(&e3, &o3, &n3), 0);
 }
 
 static void test_zero_alloc(void **state) {
@@ -418,6 +592,7 @@ int main(void) {
       cmocka_unit_test(test_lists_match_tables), cmocka_unit_test(test_read_corpus),
       cmocka_unit_test(test_read_any_order),     cmocka_unit_test(test_encode_roundtrip),
       cmocka_unit_test(test_zero_alloc),
+      cmocka_unit_test(test_encode_errors_reach_finish),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -114,7 +114,7 @@ static void test_parse_errors(void **state) {
     assert_int_equal(rej.ref_tag, pc[k].tag);
   }
   /* Garbled messages are dropped, not rejected. */
-  fixgw_parse_error_t pe = {FIXGW_ECHECKSUM, 0, 10};
+  fixgw_parse_error_t pe = {FIXGW_ECHECKSUM, 0, 10, 0};
   fixgw_reject_t rej;
   assert_int_equal(fixgw_reject_from_parse_error(&pe, &rej), FIXGW_ENOTFOUND);
   pe.code = FIXGW_EBODYLENGTH;
