@@ -366,6 +366,10 @@ static void test_against_xml(void **state) {
   (void)state;
   struct stat st;
   if (stat(FIXGW_SPEC_DIR, &st) != 0) {
+    /* CI (FIXGW_REQUIRE_SPEC=1, scripts/test.sh) has the spec: absent there
+     * is a failure, elsewhere a visible skip. */
+    const char *req = getenv("FIXGW_REQUIRE_SPEC");
+    if (req && req[0] == '1') fail_msg("spec directory %s is absent", FIXGW_SPEC_DIR);
     print_message("skipping: spec directory %s is absent\n", FIXGW_SPEC_DIR);
     skip();
   }

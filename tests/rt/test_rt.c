@@ -345,7 +345,6 @@ static void run_mixed(fixgw_wait_kind kind, uint32_t np, uint64_t m, uint64_t fa
   print_message("%s %uP x %llu: %.1f ms, %llu stat polls, sender pinned to CPU 1: %s\n",
                 names[kind], np, (unsigned long long)m, dt / 1e6, (unsigned long long)polls,
                 res.affinity == 0 ? "yes" : fixgw_err_name(res.affinity));
-  if (fixgw_alloc_count_available()) assert_int_equal(allocs, 0);
   uint64_t psum = 0, written = 0, failed = 0;
   for (uint32_t i = 0; i < np; i++) {
     assert_int_equal(pr[i].errors, 0);
@@ -374,6 +373,10 @@ static void run_mixed(fixgw_wait_kind kind, uint32_t np, uint64_t m, uint64_t fa
   fixgw_rt_destroy(rt);
   check_pools_and_free(pr, np);
   sink_free(&s);
+  /* The hot path allocated nothing. Last, so a build without the counter
+   * skips only this check, and says so. */
+  if (!fixgw_alloc_count_available()) skip();
+  assert_int_equal(allocs, 0);
 }
 
 static void test_mixed_block(void **st) { (void)st; run_mixed(FIXGW_WAIT_BLOCK, 3, 30000, 0, 0); }
