@@ -107,9 +107,9 @@ static int read_begin_string(const char *buf, size_t n, fixgw_version *v,
   return 0;
 }
 
-/* 9=<digits> SOH at buf[i], the parser's rules: no leading zero, at most
- * 10 digits. Returns 0 with the length and the offset after the SOH,
- * RUN_OUT, or FIXGW_EBODYLENGTH. */
+/* 9=<digits> SOH at buf[i], the parser's rules: leading zeros allowed
+ * (FIX's Length type), at most 15 digits. Returns 0 with the length and
+ * the offset after the SOH, RUN_OUT, or FIXGW_EBODYLENGTH. */
 static int read_body_length(const char *buf, size_t i, size_t n, uint64_t *bl,
                             size_t *next) {
   if (i < n && buf[i] != '9') return FIXGW_EBODYLENGTH;
@@ -118,11 +118,12 @@ static int read_body_length(const char *buf, size_t i, size_t n, uint64_t *bl,
   size_t d0 = i + 2, q = d0;
   while (q < n && buf[q] != FIXGW_SOH) {
     unsigned d = (unsigned)(unsigned char)buf[q] - '0';
-    if (d > 9 || q - d0 >= 10 || (q == d0 && d == 0)) return FIXGW_EBODYLENGTH;
+    if (d > 9 || q - d0 >= 15) return FIXGW_EBODYLENGTH;
     q++;
   }
   if (q == n) return RUN_OUT;
-  if (q == d0 || fixgw_to_uint(buf + d0, q - d0, bl) != 0) return FIXGW_EBODYLENGTH;
+  /* 0 cannot be: MsgType is inside the body. */
+  if (q == d0 || fixgw_to_uint(buf + d0, q - d0, bl) != 0 || *bl == 0) return FIXGW_EBODYLENGTH;
   *next = q + 1;
   return 0;
 }
