@@ -752,10 +752,13 @@ static int resend_pump(fixgw_session_t *s, fixgw_now_t now) {
       return FIXGW_ESTORE;
     }
     if (seq < s->rs_next || seq > end) continue;
-    /* Leave what process_input needs to go on reading (unless nothing is
-     * pending): a resend must not stop our input by itself, or two peers
-     * resending to each other both stop reading (and under the disconnect
-     * policy our own resend would look like a flood). */
+    /* Numbers before seq the store does not hold (never stored, evicted,
+     * skipped by set_next_sender_seq) are gap-filled with what follows. */
+    if (seq > s->rs_next && !s->rs_gap) s->rs_gap = s->rs_next;
+    /* Leave the reserve (tx_reserve) free: a resend must not stop our
+     * input by itself, or two peers resending to each other both stop
+     * reading (and under the disconnect policy our own resend would look
+     * like a flood). */
     if (tx_free(s) < len + 256 + tx_reserve(s)) {
       /* no room: resume here from written() */
       if (s->store.ops->iter_close) s->store.ops->iter_close(s->store.self);
