@@ -3,7 +3,7 @@
 # repetitions so medians can be read off. Output: the console tables, and
 # Google Benchmark JSON in build/bench/<name>.json.
 #   bash scripts/bench.sh            # all
-#   bash scripts/bench.sh codec      # only bench_codec (likewise validate, dict, pool, ring, rt, metrics, thread)
+#   bash scripts/bench.sh codec      # only bench_codec (likewise validate, dict, pool, ring, rt, metrics, thread, session, e2e)
 # Environment: FIXGW_BENCH_REPS (default 5), FIXGW_BENCH_MIN_TIME (0.3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,9 +19,9 @@ cmake -S . -B "$B" -DCMAKE_BUILD_TYPE=Release >"$B.configure.log" 2>&1 || {
   exit 1
 }
 want=("$@")
-[ ${#want[@]} -gt 0 ] || want=(codec validate dict pool ring rt metrics thread)
+[ ${#want[@]} -gt 0 ] || want=(codec validate dict pool ring rt metrics thread session e2e)
 targets=()
-for w in "${want[@]}"; do targets+=("bench_$w"); done
+for w in "${want[@]}"; do [ "$w" = e2e ] || targets+=("bench_$w"); done
 cmake --build "$B" -j"$(nproc)" --target "${targets[@]}" fixgw-gen >"$B.build.log" 2>&1 || {
   cat "$B.build.log"
   exit 1
@@ -31,6 +31,12 @@ echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //
 common=(--benchmark_repetitions="$REPS" --benchmark_report_aggregates_only=true
         --benchmark_min_time="$MIN_TIME")
 for w in "${want[@]}"; do
+  if [ "$w" = e2e ]; then # two processes over loopback: bench/e2e/e2e.sh
+    echo
+    echo "=== bench/e2e/e2e.sh $B $OUT"
+    bash bench/e2e/e2e.sh "$B" "$OUT"
+    continue
+  fi
   bin=$(find "$B/bench" -type f -name "bench_$w" -perm -u+x | head -n 1)
   [ -n "$bin" ] || { echo "bench_$w not built"; exit 1; }
   extra=()

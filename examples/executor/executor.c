@@ -1,0 +1,482 @@
+/* fixgw-executor: an acceptor that answers every NewOrderSingle with an
+ * ExecutionReport (ExecType=New; with --fills a Fill follows), for every
+ * acceptor session its QuickFIX-style settings file lists, on one port.
+ *
+ *   fixgw-executor -c FILE [--port N] [--fills] [--status] [--busy-poll]
+ *                  [--sync every|group|os] [--memory-store] [--skip-seq K] [-v]
+ *
+ * Prints `READY port=N` on stdout once it listens (SocketAcceptPort, or
+ * --port; 0 binds an ephemeral port). SIGTERM or SIGINT: every session is
+ * logged out, the Logout exchanges run (5 s at most), a STATUS line per
+ * session is printed with --status, and it exits 0.
+ *
+ * Sessions are net/'s loop's (fixgw/net.h), one thread; the answer is sent
+ * from the NewOrderSingle's callback, so a message is read, answered and
+ * written in one pass of the loop. When the transmit buffer is full (a
+ * slow reader) the order waits in a small per-session ring, input is
+ * paused (FIXGW_CB_PAUSE) and the ring drains after the loop has written.
+ * Nothing allocates per message. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "host.h"
+
+#ifdef FIXGW_EXAMPLES_ALLOC_COUNT
+#include "alloc_count.h"
+#endif
+
+static const char *prog = "fixgw-executor";
+
+/* ---------------------------------------------------------------- orders */
+
+#define ID_MAX 64
+#define RING 256u /* deferred answers per session (a power of two) */
+
+typedef struct order {
+  char clordid[ID_MAX + 1];
+  char symbol[ID_MAX + 1];
+  char qty[32];
+  char price[32];
+  char side;
+  uint8_t stage; /* 0: the New is due; 1: the Fill is due */
+  uint64_t n;    /* the executor's order number (OrderID, ExecID) */
+} order_t;
+
+typedef struct exec_sess {
+  host_sess_t h; /* first: the session's user pointer is both */
+  order_t ring[RING];
+  uint32_t head, tail; /* tail - head orders wait */
+  uint64_t orders_in, reports_sent, fills_sent, orders_invalid, orders_dropped;
+  uint64_t deferred, deferred_max;
+  uint64_t skip_after; /* --skip-seq: after this many reports, skip a number */
+  bool skipped;
+} exec_sess_t;
+
+static struct {
+  bool fills;
+  uint64_t skip_after;
+  char prefix[24]; /* unique per run: OrderID O<prefix><n>, ExecID E.., F.. */
+  uint64_t next_order;
+#ifdef FIXGW_EXAMPLES_ALLOC_COUNT
+  bool counting;
+  uint64_t count_orders;
+#endif
+} g;
+
+static size_t copy_field(const fixgw_msg_t *m, uint32_t tag, char *out, size_t cap) {
+  fixgw_str_t v;
+  if (fixgw_msg_get_str(m, tag, &v) != 0 || v.len == 0 || v.len >= cap) return 0;
+  memcpy(out, v.ptr, v.len);
+  out[v.len] = '\0';
+  return v.len;
+}
+
+/* Decimal digits of v after the prefix c: "O<prefix><v>". */
+static size_t make_id(char *out, char c, uint64_t v) {
+  size_t n = 0;
+  out[n++] = c;
+  for (const char *p = g.prefix; *p; p++) out[n++] = *p;
+  char d[24];
+  size_t k = 0;
+  do {
+    d[k++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  while (k) out[n++] = d[--k];
+  out[n] = '\0';
+  return n;
+}
+
+/* One ExecutionReport for o (its New or its Fill), fields in ascending tag
+ * order. 0, FIXGW_EAGAIN (transmit buffer full: nothing sent), or an error
+ * (logged, the order counted as dropped). */
+static int report(exec_sess_t *es, const order_t *o) {
+  fixgw_encoder_t *e;
+  fixgw_session_t *s = es->h.s;
+  int rc = fixgw_session_send_begin(s, "8", NULL, host_now(), &e);
+  if (rc != 0) return rc;
+  const bool fill = o->stage == 1;
+  const bool v42 = fixgw_session_id(s)->version <= FIXGW_V_FIX42;
+  char oid[48], eid[48];
+  make_id(oid, 'O', o->n);
+  make_id(eid, fill ? 'F' : 'E', o->n);
+  fixgw_enc_cstr(e, 6, fill ? o->price : "0");            /* AvgPx */
+  fixgw_enc_cstr(e, 11, o->clordid);                      /* ClOrdID */
+  fixgw_enc_cstr(e, 14, fill ? o->qty : "0");             /* CumQty */
+  fixgw_enc_cstr(e, 17, eid);                             /* ExecID */
+  if (v42) fixgw_enc_char(e, 20, '0');                    /* ExecTransType New */
+  if (fill) fixgw_enc_cstr(e, 31, o->price);              /* LastPx */
+  if (fill) fixgw_enc_cstr(e, 32, o->qty);                /* LastQty (LastShares) */
+  fixgw_enc_cstr(e, 37, oid);                             /* OrderID */
+  fixgw_enc_cstr(e, 38, o->qty);                          /* OrderQty */
+  fixgw_enc_char(e, 39, fill ? '2' : '0');                /* OrdStatus */
+  fixgw_enc_char(e, 54, o->side);                         /* Side */
+  fixgw_enc_cstr(e, 55, o->symbol);                       /* Symbol */
+  fixgw_enc_char(e, 150, fill ? (v42 ? '2' : 'F') : '0'); /* ExecType */
+  fixgw_enc_cstr(e, 151, fill ? "0" : o->qty);            /* LeavesQty */
+  rc = fixgw_session_send_commit(s, NULL);
+  if (rc != 0) return rc;
+  if (fill) {
+    es->fills_sent++;
+  } else {
+    es->reports_sent++;
+    if (es->skip_after && !es->skipped && es->reports_sent == es->skip_after) {
+      /* A gap on purpose: one number used without a message, so the peer
+       * must ask for it and gets a SequenceReset-GapFill. */
+      es->skipped = true;
+      uint64_t next = fixgw_session_next_sender_seq(s);
+      fprintf(stderr, "%s: %s: skipping MsgSeqNum %llu (--skip-seq)\n", prog, es->h.name,
+              (unsigned long long)next);
+      fixgw_session_set_next_sender_seq(s, next + 1);
+    }
+  }
+  return 0;
+}
+
+/* The reports o still owes; FIXGW_EAGAIN leaves o->stage where it stopped. */
+static int answer(exec_sess_t *es, order_t *o) {
+  for (;;) {
+    int rc = report(es, o);
+    if (rc == FIXGW_EAGAIN) return rc;
+    if (rc != 0) {
+      es->orders_dropped++;
+      fprintf(stderr, "%s: %s: ExecutionReport for %s not sent: %s\n", prog, es->h.name,
+              o->clordid, fixgw_strerror(rc));
+      return 0;
+    }
+    if (o->stage == 0 && g.fills) {
+      o->stage = 1;
+      continue;
+    }
+    return 0;
+  }
+}
+
+/* Send what waits in the ring, oldest first, until the buffer is full. */
+static void drain(exec_sess_t *es) {
+  while (es->head != es->tail) {
+    if (!fixgw_session_is_logged_on(es->h.s)) { /* gone: nobody to answer */
+      es->orders_dropped += es->tail - es->head;
+      es->head = es->tail;
+      return;
+    }
+    if (answer(es, &es->ring[es->head & (RING - 1)]) == FIXGW_EAGAIN) return;
+    es->head++;
+  }
+}
+
+static int on_order(fixgw_session_t *s, const fixgw_msg_t *m, void *user) {
+  (void)s;
+  exec_sess_t *es = user;
+  es->orders_in++;
+#ifdef FIXGW_EXAMPLES_ALLOC_COUNT
+  if (!g.counting) { /* steady state: from the first order on */
+    g.counting = true;
+    fixgw_alloc_count_reset();
+  }
+  g.count_orders++;
+#endif
+  order_t tmp, *o = &tmp;
+  if (es->tail - es->head < RING) o = &es->ring[es->tail & (RING - 1)];
+  if (!copy_field(m, 11, o->clordid, sizeof o->clordid) ||
+      !copy_field(m, 55, o->symbol, sizeof o->symbol) ||
+      !copy_field(m, 38, o->qty, sizeof o->qty) || fixgw_msg_get_char(m, 54, &o->side) != 0) {
+    es->orders_invalid++;
+    if (es->orders_invalid <= 10)
+      fprintf(stderr, "%s: %s: NewOrderSingle without ClOrdID, Symbol, Side or OrderQty\n",
+              prog, es->h.name);
+    return FIXGW_CB_OK;
+  }
+  if (!copy_field(m, 44, o->price, sizeof o->price)) memcpy(o->price, "0", 2);
+  o->stage = 0;
+  o->n = ++g.next_order;
+  if (o == &tmp) { /* ring full: cannot happen while input pauses at the first */
+    es->orders_dropped++;
+    fprintf(stderr, "%s: %s: answer queue full: order %s dropped\n", prog, es->h.name,
+            o->clordid);
+    return FIXGW_CB_PAUSE;
+  }
+  drain(es);
+  if (es->head == es->tail && answer(es, o) == 0) return FIXGW_CB_OK;
+  /* The transmit buffer is full: keep the order, stop reading until the
+   * loop has written and drain() has answered it. */
+  es->tail++;
+  es->deferred++;
+  if (es->tail - es->head > es->deferred_max) es->deferred_max = es->tail - es->head;
+  return FIXGW_CB_PAUSE;
+}
+
+/* ------------------------------------------------------------------ main */
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: %s -c FILE [--port N] [--fills] [--status] [--busy-poll]\n"
+          "                      [--sync every|group|os] [--memory-store] [--skip-seq K] [-v]\n"
+          "\n"
+          "An acceptor answering every NewOrderSingle with an ExecutionReport\n"
+          "(New), for every acceptor session the QuickFIX-style settings FILE lists.\n"
+          "\n"
+          "  -c, --config FILE  settings file (ConnectionType=acceptor sessions)\n"
+          "  --port N           listen on N instead of SocketAcceptPort (0: ephemeral)\n"
+          "  --fills            follow each New with a Fill (OrdStatus=Filled)\n"
+          "  --status           print a STATUS line per session at exit (stdout)\n"
+          "  --busy-poll        spin in epoll_wait(0) (lowest latency, one core busy)\n"
+          "  --sync MODE        file store durability: every (fdatasync each message),\n"
+          "                     group (batched), os (the kernel writes back; default)\n"
+          "  --memory-store     ignore FileStorePath: keep messages in memory\n"
+          "  --skip-seq K       after the K-th ExecutionReport, skip one MsgSeqNum\n"
+          "                     (a gap the peer must heal by a ResendRequest)\n"
+          "  -v, --verbose      session and connection events on stderr\n"
+          "  -h, --help         this text\n"
+          "\n"
+          "Prints `READY port=N` once listening; SIGTERM/SIGINT logs out every session\n"
+          "and exits 0. Exit 2: bad usage or settings; 1: cannot listen or run.\n",
+          prog);
+}
+
+static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out) {
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno || end == s || *end || s[0] == '-' || v < lo || v > hi) return -1;
+  *out = v;
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  const char *config = NULL;
+  long port = -1;
+  int status = 0, busy = 0, verbose = 0;
+  host_store_opts_t so = {FIXGW_FILE_SYNC_OS, false};
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+#define NEED_VALUE()                                                  \
+  do {                                                                \
+    if (!v) {                                                         \
+      fprintf(stderr, "%s: %s needs a value (try --help)\n", prog, a); \
+      return 2;                                                       \
+    }                                                                 \
+    i++;                                                              \
+  } while (0)
+    uint64_t u;
+    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+      usage(stdout);
+      return 0;
+    } else if (!strcmp(a, "-c") || !strcmp(a, "--config")) {
+      NEED_VALUE();
+      config = v;
+    } else if (!strcmp(a, "--port")) {
+      NEED_VALUE();
+      if (parse_u64(v, 0, 65535, &u)) {
+        fprintf(stderr, "%s: --port %s: not a port (0-65535)\n", prog, v);
+        return 2;
+      }
+      port = (long)u;
+    } else if (!strcmp(a, "--fills")) {
+      g.fills = true;
+    } else if (!strcmp(a, "--status")) {
+      status = 1;
+    } else if (!strcmp(a, "--busy-poll")) {
+      busy = 1;
+    } else if (!strcmp(a, "--memory-store")) {
+      so.force_memory = true;
+    } else if (!strcmp(a, "--sync")) {
+      NEED_VALUE();
+      if (!strcmp(v, "every")) so.sync = FIXGW_FILE_SYNC_EVERY;
+      else if (!strcmp(v, "group")) so.sync = FIXGW_FILE_SYNC_GROUP;
+      else if (!strcmp(v, "os")) so.sync = FIXGW_FILE_SYNC_OS;
+      else {
+        fprintf(stderr, "%s: --sync %s: every, group or os\n", prog, v);
+        return 2;
+      }
+    } else if (!strcmp(a, "--skip-seq")) {
+      NEED_VALUE();
+      if (parse_u64(v, 1, UINT64_MAX / 2, &g.skip_after)) {
+        fprintf(stderr, "%s: --skip-seq %s: not a count (>= 1)\n", prog, v);
+        return 2;
+      }
+    } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+      verbose = 1;
+    } else {
+      fprintf(stderr, "%s: unknown argument %s (try --help)\n", prog, a);
+      return 2;
+    }
+#undef NEED_VALUE
+  }
+  if (!config) {
+    fprintf(stderr, "%s: -c FILE is required (try --help)\n", prog);
+    return 2;
+  }
+
+  fixgw_settings_t *set;
+  if (host_settings_load(prog, config, &set)) return 2;
+  size_t nset = fixgw_settings_count(set), nacc = 0;
+  const fixgw_session_settings_t *first = NULL;
+  for (size_t i = 0; i < nset; i++) {
+    const fixgw_session_settings_t *ss = fixgw_settings_session(set, i);
+    if (ss->connection_type != FIXGW_ACCEPTOR) continue;
+    if (ss->acceptor_template) {
+      fprintf(stderr, "%s: %s:%u: AcceptorTemplate sessions are not served (skipped)\n", prog,
+              config, ss->line);
+      continue;
+    }
+    if (!first) first = ss;
+    nacc++;
+  }
+  if (!nacc) {
+    fprintf(stderr, "%s: %s: no acceptor session (ConnectionType=acceptor)\n", prog, config);
+    fixgw_settings_free(set);
+    return 2;
+  }
+  if (port < 0) {
+    if (!first->accept_port_set) {
+      fprintf(stderr, "%s: %s:%u: SocketAcceptPort: required (or give --port)\n", prog, config,
+              first->line);
+      fixgw_settings_free(set);
+      return 2;
+    }
+    port = first->accept_port;
+  }
+  const char *host = first->accept_host[0] ? first->accept_host : "0.0.0.0";
+
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  snprintf(g.prefix, sizeof g.prefix, "%lx%x-", (unsigned long)ts.tv_sec,
+           (unsigned)getpid() & 0xffffu);
+
+  int rc = 1;
+  exec_sess_t *es = calloc(nacc, sizeof *es);
+  fixgw_router_t *router = NULL;
+  fixgw_loop_t *loop = NULL;
+  size_t made = 0;
+  if (!es || fixgw_router_create((uint32_t)nacc, NULL, &router) != 0) {
+    fprintf(stderr, "%s: out of memory\n", prog);
+    goto out;
+  }
+  for (size_t i = 0, k = 0; i < nset; i++) {
+    const fixgw_session_settings_t *ss = fixgw_settings_session(set, i);
+    if (ss->connection_type != FIXGW_ACCEPTOR || ss->acceptor_template) continue;
+    exec_sess_t *e = &es[k++];
+    e->h.prog = prog;
+    e->h.verbose = verbose;
+    e->skip_after = g.skip_after;
+    host_name(&e->h, &ss->session.id);
+    if (ss->accept_port_set && ss->accept_port != first->accept_port)
+      fprintf(stderr, "%s: %s: SocketAcceptPort %u: served on the one port\n", prog, e->h.name,
+              ss->accept_port);
+    if (host_store_open(&e->h, ss, &so)) goto out;
+    made = k;
+    fixgw_session_config_t cfg = ss->session;
+    cfg.store = e->h.store;
+    /* Room for a window of answers between two writes (a read brings up
+     * to the receive buffer's worth of orders at once). */
+    if (cfg.tx_buffer_size < (256u << 10)) cfg.tx_buffer_size = 256u << 10;
+    fixgw_session_callbacks_t cb;
+    host_callbacks(&cb);
+    int r = fixgw_session_create(&cfg, &cb, e, &e->h.s);
+    if (r != 0) {
+      fprintf(stderr, "%s: %s: session: %s\n", prog, e->h.name, fixgw_strerror(r));
+      goto out;
+    }
+    fixgw_session_on(e->h.s, "D", on_order);
+    r = fixgw_router_add(router, &cfg.id, e->h.s);
+    if (r != 0) {
+      fprintf(stderr, "%s: %s: router: %s\n", prog, e->h.name, fixgw_strerror(r));
+      goto out;
+    }
+  }
+
+  fixgw_loop_config_t lc;
+  fixgw_loop_config_default(&lc);
+  lc.busy_poll = busy;
+  lc.on_log = host_loop_log;
+  lc.user = &es[0].h;
+  int r = fixgw_loop_create(&lc, &loop);
+  if (r != 0) {
+    fprintf(stderr, "%s: loop: %s\n", prog, fixgw_strerror(r));
+    goto out;
+  }
+  fixgw_net_acceptor_opts_t ao;
+  fixgw_net_acceptor_opts_default(&ao);
+  ao.router = router;
+  ao.sock.no_delay = first->socket_nodelay;
+  ao.sock.sndbuf = (int)first->socket_send_buffer_size;
+  ao.sock.rcvbuf = (int)first->socket_receive_buffer_size;
+  uint16_t bound = 0;
+  r = fixgw_net_acceptor_listen(loop, host, (uint16_t)port, &bound, &ao);
+  if (r != 0) {
+    fprintf(stderr, "%s: cannot listen on %s port %ld: %s\n", prog, host, port,
+            fixgw_strerror(r));
+    goto out;
+  }
+  static volatile int stop;
+  host_signals(&stop, loop);
+  printf("READY port=%u\n", bound);
+  fflush(stdout);
+
+  while (!stop) {
+    int timeout = -1;
+    uint64_t now = host_mono_ns();
+    for (size_t i = 0; i < made; i++) {
+      if (es[i].head != es[i].tail) timeout = 1;
+      uint64_t d = host_store_deadline(&es[i].h);
+      if (d != UINT64_MAX) {
+        int ms = d <= now ? 0 : (int)((d - now) / 1000000u) + 1;
+        if (timeout < 0 || ms < timeout) timeout = ms;
+      }
+    }
+    r = fixgw_loop_run_once(loop, timeout);
+    if (r < 0 && r != FIXGW_EBUSY) {
+      fprintf(stderr, "%s: loop: %s\n", prog, fixgw_strerror(r));
+      break;
+    }
+    now = host_mono_ns();
+    for (size_t i = 0; i < made; i++) {
+      if (es[i].head != es[i].tail) drain(&es[i]);
+      host_store_poll(&es[i].h, now);
+    }
+  }
+#ifdef FIXGW_EXAMPLES_ALLOC_COUNT
+  uint64_t allocs = fixgw_alloc_count_calls();
+  fprintf(stderr, "%s: ALLOCS steady=%llu orders=%llu available=%d\n", prog,
+          g.counting ? (unsigned long long)allocs : 0ull, (unsigned long long)g.count_orders,
+          fixgw_alloc_count_available());
+#endif
+
+  /* Shut down: a Logout on every session, then turn until each is
+   * answered or its LogoutTimeout closed it (5 s at most). */
+  fixgw_loop_logout_all(loop, "executor shutting down");
+  uint64_t until = host_mono_ns() + 5000000000u;
+  while (fixgw_loop_stats(loop)->attached > 0 && host_mono_ns() < until)
+    fixgw_loop_run_once(loop, 20);
+  rc = 0;
+
+out:
+  if (loop) fixgw_loop_destroy(loop);
+  for (size_t i = 0; i < made; i++) {
+    if (status && es[i].h.s) {
+      char extra[256];
+      snprintf(extra, sizeof extra,
+               "orders_in=%llu reports_sent=%llu fills_sent=%llu orders_invalid=%llu "
+               "orders_dropped=%llu deferred=%llu deferred_max=%llu",
+               (unsigned long long)es[i].orders_in, (unsigned long long)es[i].reports_sent,
+               (unsigned long long)es[i].fills_sent, (unsigned long long)es[i].orders_invalid,
+               (unsigned long long)es[i].orders_dropped, (unsigned long long)es[i].deferred,
+               (unsigned long long)es[i].deferred_max);
+      host_status(stdout, &es[i].h, extra);
+    }
+    fixgw_session_destroy(es[i].h.s);
+    host_store_close(&es[i].h);
+  }
+  fflush(stdout);
+  fixgw_router_destroy(router);
+  free(es);
+  fixgw_settings_free(set);
+  return rc;
+}
