@@ -346,15 +346,6 @@ static void usage(FILE *f) {
           prog);
 }
 
-static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out) {
-  char *end;
-  errno = 0;
-  unsigned long long v = strtoull(s, &end, 10);
-  if (errno || end == s || *end || s[0] == '-' || v < lo || v > hi) return -1;
-  *out = v;
-  return 0;
-}
-
 static bool session_matches(const fixgw_session_settings_t *ss, const char *want) {
   char name[160];
   const fixgw_session_id_t *id = &ss->session.id;
@@ -396,10 +387,10 @@ int main(int argc, char **argv) {
       config = v;
     } else if (!strcmp(a, "--orders")) {
       NEED_VALUE();
-      if (parse_u64(v, 1, 100000000, &orders)) BAD("not a count (1-100000000)");
+      if (host_parse_u64(v, 1, 100000000, &orders)) BAD("not a count (1-100000000)");
     } else if (!strcmp(a, "--window")) {
       NEED_VALUE();
-      if (parse_u64(v, 1, 1000000, &window)) BAD("not a window (1-1000000)");
+      if (host_parse_u64(v, 1, 1000000, &window)) BAD("not a window (1-1000000)");
     } else if (!strcmp(a, "--rate")) {
       NEED_VALUE();
       char *end;
@@ -409,7 +400,7 @@ int main(int argc, char **argv) {
         BAD("not a rate (orders per second, > 0)");
     } else if (!strcmp(a, "--port")) {
       NEED_VALUE();
-      if (parse_u64(v, 1, 65535, &u)) BAD("not a port (1-65535)");
+      if (host_parse_u64(v, 1, 65535, &u)) BAD("not a port (1-65535)");
       port = (long)u;
     } else if (!strcmp(a, "--session")) {
       NEED_VALUE();
@@ -419,13 +410,13 @@ int main(int argc, char **argv) {
       hgrm = v;
     } else if (!strcmp(a, "--timeout")) {
       NEED_VALUE();
-      if (parse_u64(v, 1, 86400, &timeout_s)) BAD("not a number of seconds (1-86400)");
+      if (host_parse_u64(v, 1, 86400, &timeout_s)) BAD("not a number of seconds (1-86400)");
     } else if (!strcmp(a, "--skip-seq")) {
       NEED_VALUE();
-      if (parse_u64(v, 1, 100000000, &skip)) BAD("not a count (>= 1)");
+      if (host_parse_u64(v, 1, 100000000, &skip)) BAD("not a count (>= 1)");
     } else if (!strcmp(a, "--drop-after")) {
       NEED_VALUE();
-      if (parse_u64(v, 1, 100000000, &drop)) BAD("not a count (>= 1)");
+      if (host_parse_u64(v, 1, 100000000, &drop)) BAD("not a count (>= 1)");
     } else if (!strcmp(a, "--symbol")) {
       NEED_VALUE();
       if (!v[0] || strlen(v) > 32 || strchr(v, '\x01')) BAD("not a symbol");

@@ -239,15 +239,6 @@ static void usage(FILE *f) {
           prog);
 }
 
-static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out) {
-  char *end;
-  errno = 0;
-  unsigned long long v = strtoull(s, &end, 10);
-  if (errno || end == s || *end || s[0] == '-' || v < lo || v > hi) return -1;
-  *out = v;
-  return 0;
-}
-
 int main(int argc, char **argv) {
   const char *config = NULL;
   long port = -1;
@@ -273,7 +264,7 @@ int main(int argc, char **argv) {
       config = v;
     } else if (!strcmp(a, "--port")) {
       NEED_VALUE();
-      if (parse_u64(v, 0, 65535, &u)) {
+      if (host_parse_u64(v, 0, 65535, &u)) {
         fprintf(stderr, "%s: --port %s: not a port (0-65535)\n", prog, v);
         return 2;
       }
@@ -297,7 +288,7 @@ int main(int argc, char **argv) {
       }
     } else if (!strcmp(a, "--skip-seq")) {
       NEED_VALUE();
-      if (parse_u64(v, 1, UINT64_MAX / 2, &g.skip_after)) {
+      if (host_parse_u64(v, 1, UINT64_MAX / 2, &g.skip_after)) {
         fprintf(stderr, "%s: --skip-seq %s: not a count (>= 1)\n", prog, v);
         return 2;
       }

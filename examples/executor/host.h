@@ -86,4 +86,8 @@ void host_store_poll(host_sess_t *h, uint64_t mono_ns);
  * SIGPIPE ignored. */
 void host_signals(volatile int *flag, fixgw_loop_t *loop);
 
+/* A command-line number: decimal digits only, lo <= value <= hi.
+ * 0 and *out, or -1. */
+int host_parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
+
 #endif /* FIXGW_EXAMPLES_HOST_H */
