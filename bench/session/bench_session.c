@@ -2,6 +2,8 @@
  *   session/roundtrip   NewOrderSingle from the initiator's application,
  *                       ExecutionReport back from the acceptor's (sent from
  *                       inside its handler), memory stores; per round trip
+ *   session/roundtrip_file_os, _file_group
+ *                       the same with file stores (OS policy, group commit)
  *   session/codec_floor the same two messages encoded and parsed with the
  *                       codec alone: the part of a round trip that is not
  *                       the session's
@@ -10,12 +12,16 @@
  *   session/idle_bytes  what one idle session with the default config holds
  * with allocations per message counted by the malloc interposer. Run:
  *   bench_session --benchmark_repetitions=5 --benchmark_report_aggregates_only=true */
+#define _GNU_SOURCE /* mkdtemp */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alloc_count.h"
 #include "fixgw/session.h"
 #include "fixgw/store.h"
+#include "fixgw/store_file.h"
 #include "fixgw_bench.h"
 #include "pair.h"
 
@@ -67,10 +73,46 @@ static void big_buffers(fixgw_session_config_t *c, bool ini) {
   c->check_latency = false; /* the fake clock stands still */
 }
 
+/* File stores for session/roundtrip's store variants: one directory per
+ * run, removed when the run ends. */
+static char store_dir[64];
+static fixgw_file_sync store_policy;
+
+static int open_file_store(bool initiator, fixgw_store_t *out) {
+  fixgw_file_store_config_t c;
+  fixgw_file_store_config_default(&c);
+  c.directory = store_dir;
+  c.key = initiator ? "ini" : "acc";
+  c.sync = store_policy;
+  c.now_utc_ns = 1796299200000000000ll;
+  return fixgw_file_store_open(&c, out, NULL);
+}
+
+static void remove_store_dir(void) {
+  const char *keys[] = {"ini", "acc"}, *ext[] = {".log", ".lock"};
+  char path[128];
+  for (int i = 0; i < 2; i++)
+    for (int j = 0; j < 2; j++) {
+      snprintf(path, sizeof path, "%s/%s%s", store_dir, keys[i], ext[j]);
+      unlink(path);
+    }
+  rmdir(store_dir);
+}
+
+/* arg: NULL for memory stores, else a fixgw_file_sync policy (+1). */
 static void bm_roundtrip(fixgw_bench_state *st, void *arg) {
-  (void)arg;
   pair_t p;
-  pair_init(&p, FIXGW_V_FIX44, big_buffers);
+  int (*opener)(bool, fixgw_store_t *) = NULL;
+  if (arg) {
+    strcpy(store_dir, "/tmp/fixgw-bench-session-XXXXXX");
+    if (!mkdtemp(store_dir)) {
+      fixgw_bench_error(st, "mkdtemp");
+      return;
+    }
+    store_policy = (fixgw_file_sync)((intptr_t)arg - 1);
+    opener = open_file_store;
+  }
+  pair_init_stores(&p, FIXGW_V_FIX44, big_buffers, opener);
   p.acc.on_app = executor;
   p.acc.app_user = &p;
   p.ini.on_app = count_ack;
@@ -78,6 +120,7 @@ static void bm_roundtrip(fixgw_bench_state *st, void *arg) {
   if (!fixgw_session_is_logged_on(p.ini.s)) {
     fixgw_bench_error(st, "no logon");
     pair_destroy(&p);
+    if (arg) remove_store_dir();
     return;
   }
   uint64_t i = 0, calls = 0, done = 0;
@@ -99,6 +142,7 @@ static void bm_roundtrip(fixgw_bench_state *st, void *arg) {
   if (fixgw_alloc_count_available())
     fixgw_bench_counter(st, "allocs_per_rt", (double)calls / (double)done, false, false);
   pair_destroy(&p);
+  if (arg) remove_store_dir();
 }
 
 /* Orders captured from the initiator's output, then fed to the acceptor
@@ -247,6 +291,10 @@ static void bm_idle_bytes(fixgw_bench_state *st, void *arg) {
 
 int main(int argc, char **argv) {
   fixgw_bench_register("session/roundtrip", bm_roundtrip, NULL, NULL, 0, 0);
+  fixgw_bench_register("session/roundtrip_file_os", bm_roundtrip,
+                       (void *)(intptr_t)(FIXGW_FILE_SYNC_OS + 1), NULL, 0, 0);
+  fixgw_bench_register("session/roundtrip_file_group", bm_roundtrip,
+                       (void *)(intptr_t)(FIXGW_FILE_SYNC_GROUP + 1), NULL, 0, 0);
   fixgw_bench_register("session/codec_floor", bm_codec_floor, NULL, NULL, 0, 0);
   fixgw_bench_register("session/inbound_nos", bm_inbound, NULL, NULL, 0, 0);
   fixgw_bench_register("session/idle_bytes", bm_idle_bytes, NULL, NULL, 0, 0);

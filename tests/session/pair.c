@@ -46,14 +46,20 @@ static void on_reject(fixgw_session_t *s, const fixgw_reject_event_t *r, void *u
 }
 
 static void side_init(pair_side_t *side, const char *name, fixgw_version v, bool initiator,
-                      void (*tweak)(fixgw_session_config_t *, bool)) {
+                      void (*tweak)(fixgw_session_config_t *, bool),
+                      int (*open_store)(bool, fixgw_store_t *)) {
   memset(side, 0, sizeof *side);
   side->name = name;
-  fixgw_mem_store_config_t mc;
-  fixgw_mem_store_config_default(&mc);
-  mc.now_utc_ns = START_UTC;
-  int rc = fixgw_mem_store_create(&mc, &side->store);
-  if (rc) die("mem store", rc);
+  int rc;
+  if (open_store) {
+    rc = open_store(initiator, &side->store);
+  } else {
+    fixgw_mem_store_config_t mc;
+    fixgw_mem_store_config_default(&mc);
+    mc.now_utc_ns = START_UTC;
+    rc = fixgw_mem_store_create(&mc, &side->store);
+  }
+  if (rc) die("store", rc);
   fixgw_session_config_t *c = &side->cfg;
   fixgw_session_config_default(c);
   c->role = initiator ? FIXGW_INITIATOR : FIXGW_ACCEPTOR;
@@ -76,12 +82,17 @@ static void side_init(pair_side_t *side, const char *name, fixgw_version v, bool
   if (rc) die("session create", rc);
 }
 
-void pair_init(pair_t *p, fixgw_version v, void (*tweak)(fixgw_session_config_t *, bool)) {
+void pair_init_stores(pair_t *p, fixgw_version v, void (*tweak)(fixgw_session_config_t *, bool),
+                      int (*open_store)(bool, fixgw_store_t *)) {
   memset(p, 0, sizeof *p);
   p->now.mono_ns = 1000000000ull;
   p->now.utc_ns = START_UTC;
-  side_init(&p->ini, "ini", v, true, tweak);
-  side_init(&p->acc, "acc", v, false, tweak);
+  side_init(&p->ini, "ini", v, true, tweak, open_store);
+  side_init(&p->acc, "acc", v, false, tweak, open_store);
+}
+
+void pair_init(pair_t *p, fixgw_version v, void (*tweak)(fixgw_session_config_t *, bool)) {
+  pair_init_stores(p, v, tweak, NULL);
 }
 
 void pair_destroy(pair_t *p) {

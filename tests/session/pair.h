@@ -48,6 +48,11 @@ typedef struct pair {
  * create. Aborts the test on failure. */
 void pair_init(pair_t *p, fixgw_version v,
                void (*tweak)(fixgw_session_config_t *cfg, bool initiator));
+/* The same with each side's store from open_store (NULL: memory stores);
+ * pair_destroy() destroys them. */
+void pair_init_stores(pair_t *p, fixgw_version v,
+                      void (*tweak)(fixgw_session_config_t *cfg, bool initiator),
+                      int (*open_store)(bool initiator, fixgw_store_t *out));
 void pair_destroy(pair_t *p);
 /* Connect both, then pump until quiet. */
 void pair_connect(pair_t *p);
