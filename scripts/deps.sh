@@ -13,6 +13,7 @@ PKGS=(
   libquickfix-dev                        # peer engine: interop tests, side-by-side benches
   libexpat1-dev                          # dictionary loader (XML)
   libsqlite3-dev libssl-dev              # optional store and TLS
+  libuv1-dev                             # libuv example
   python3                                # table generator (regeneration only)
 )
 
