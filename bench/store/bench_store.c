@@ -1,7 +1,8 @@
 /* Store append per message: memory store, file store under each policy;
  * group commit throughput with the fsync interval it kept; the device's
  * floor (a bare write+fdatasync loop, same run, same directory); resend of
- * 100 000 messages from the file store (time, peak RSS). Run:
+ * 100 000 messages from the file store (time, peak RSS); the same append
+ * rows and resend for the SQLite store when it is built. Run:
  *   bench_store --benchmark_min_time=0.5 --benchmark_repetitions=5
  *               --benchmark_report_aggregates_only=true
  * FIXGW_BENCH_DIR picks the file system (default /tmp). */
@@ -16,6 +17,9 @@
 
 #include "fixgw/store.h"
 #include "fixgw/store_file.h"
+#ifdef FIXGW_HAVE_SQLITE
+#include "fixgw/store_sqlite.h"
+#endif
 #include "fixgw_bench.h"
 
 #define MSG_LEN 200
@@ -239,6 +243,116 @@ static void bm_resend(fixgw_bench_state *bs, void *arg) {
   fixgw_store_destroy(&st);
 }
 
+#ifdef FIXGW_HAVE_SQLITE
+/* ------------------------------------------------------ the SQLite store */
+
+/* Every SQLite row uses one database file in the run's directory, a key
+ * per row, as sessions sharing a database would. */
+static int sqlite_open(fixgw_store_t *st, const char *key, fixgw_sqlite_sync sync,
+                       uint32_t every, uint64_t interval) {
+  char path[300];
+  snprintf(path, sizeof path, "%s/bench.db", g_dir);
+  fixgw_sqlite_store_config_t c;
+  fixgw_sqlite_store_config_default(&c);
+  c.path = path;
+  c.key = key;
+  c.sync = sync;
+  c.commit_every = every;
+  c.commit_interval_ns = interval;
+  fixgw_sqlite_store_error_t e;
+  int rc = fixgw_sqlite_store_open(&c, st, &e);
+  if (rc) fprintf(stderr, "%s\n", e.text);
+  return rc;
+}
+
+/* run_append with the SQLite store's poll. */
+static void run_append_sqlite(fixgw_bench_state *bs, fixgw_store_t *st, int64_t batch,
+                              int poll) {
+  uint64_t seq = 1;
+  int64_t n = 0;
+  if (st->ops->reset(st->self, 0) != 0) {
+    fixgw_bench_error(bs, "reset");
+    return;
+  }
+  while (fixgw_bench_keep_running_batch(bs, batch)) {
+    for (int64_t i = 0; i < batch; i++) {
+      if (st->ops->append(st->self, seq++, g_msg, MSG_LEN) != 0) {
+        fixgw_bench_error(bs, "append");
+        return;
+      }
+    }
+    if (poll) fixgw_sqlite_store_poll(st, now_ns());
+    n += batch;
+    if (seq > ROLL) {
+      fixgw_bench_pause(bs);
+      if (st->ops->reset(st->self, 0) != 0) fixgw_bench_error(bs, "reset");
+      seq = 1;
+      fixgw_bench_resume(bs);
+    }
+  }
+  fixgw_bench_set_items(bs, n);
+  fixgw_bench_set_bytes(bs, n * MSG_LEN);
+}
+
+static void bm_sqlite_append(fixgw_bench_state *bs, void *arg) {
+  fixgw_sqlite_sync pol = (fixgw_sqlite_sync)(intptr_t)arg;
+  fixgw_store_t st;
+  /* GROUP as a host would run it: 4096 per commit, polled per batch at 1 ms. */
+  if (sqlite_open(&st, "APPEND", pol, 4096, 1000000) != 0) {
+    fixgw_bench_error(bs, "open");
+    return;
+  }
+  run_append_sqlite(bs, &st, pol == FIXGW_SQLITE_SYNC_EVERY ? 1 : 64,
+                    pol == FIXGW_SQLITE_SYNC_GROUP);
+  fixgw_sqlite_store_stats_t sx;
+  fixgw_sqlite_store_stats(&st, &sx);
+  fixgw_bench_counter(bs, "commits", (double)sx.commits, true, false);
+  fixgw_store_destroy(&st);
+}
+
+/* One iteration = the whole 100 000-message resend from a reopened store. */
+static void bm_sqlite_resend(fixgw_bench_state *bs, void *arg) {
+  (void)arg;
+  fixgw_store_t st;
+  if (sqlite_open(&st, "RESEND", FIXGW_SQLITE_SYNC_GROUP, 4096, 0) != 0) {
+    fixgw_bench_error(bs, "open");
+    return;
+  }
+  uint64_t ns, nt;
+  st.ops->get_seqnums(st.self, &ns, &nt);
+  for (uint64_t s = ns; s <= RESEND_N; s++) st.ops->append(st.self, s, g_msg, MSG_LEN);
+  fixgw_store_destroy(&st);
+  if (sqlite_open(&st, "RESEND", FIXGW_SQLITE_SYNC_GROUP, 4096, 0) != 0) {
+    fixgw_bench_error(bs, "reopen");
+    return;
+  }
+  int cr = open("/proc/self/clear_refs", O_WRONLY);
+  if (cr >= 0) {
+    if (write(cr, "5", 1) != 1) fixgw_bench_label(bs, "peak not reset");
+    close(cr);
+  }
+  long before = vm_hwm_kb();
+  int64_t items = 0;
+  while (fixgw_bench_keep_running_batch(bs, 1)) {
+    st.ops->iter_open(st.self, 1, RESEND_N);
+    uint64_t seq;
+    const char *m;
+    size_t len;
+    int64_t k = 0;
+    while (st.ops->iter_next(st.self, &seq, &m, &len) == 0) {
+      fixgw_bench_sink(m);
+      k++;
+    }
+    st.ops->iter_close(st.self);
+    if (k != RESEND_N) fixgw_bench_error(bs, "count");
+    items += k;
+  }
+  fixgw_bench_set_items(bs, items);
+  fixgw_bench_counter(bs, "peak_rss_growth_kb", (double)(vm_hwm_kb() - before), false, false);
+  fixgw_store_destroy(&st);
+}
+#endif
+
 int main(int argc, char **argv) {
   const char *base = getenv("FIXGW_BENCH_DIR");
   snprintf(g_dir, sizeof g_dir, "%s/fixgw-bench-store-XXXXXX", base ? base : "/tmp");
@@ -258,6 +372,15 @@ int main(int argc, char **argv) {
   fixgw_bench_register("store_floor/write_fdatasync", bm_write_fdatasync, NULL, NULL, 0, 0);
   fixgw_bench_register("store_group_commit/1ms", bm_group_commit, NULL, NULL, 0, 0);
   fixgw_bench_register("store_resend/100000", bm_resend, NULL, NULL, 0, 0);
+#ifdef FIXGW_HAVE_SQLITE
+  fixgw_bench_register("store_append/sqlite_os", bm_sqlite_append,
+                       (void *)(intptr_t)FIXGW_SQLITE_SYNC_OS, NULL, 0, 0);
+  fixgw_bench_register("store_append/sqlite_group", bm_sqlite_append,
+                       (void *)(intptr_t)FIXGW_SQLITE_SYNC_GROUP, NULL, 0, 0);
+  fixgw_bench_register("store_append/sqlite_every", bm_sqlite_append,
+                       (void *)(intptr_t)FIXGW_SQLITE_SYNC_EVERY, NULL, 0, 0);
+  fixgw_bench_register("store_resend/sqlite_100000", bm_sqlite_resend, NULL, NULL, 0, 0);
+#endif
   int rc = fixgw_bench_main(&argc, argv);
   nftw(g_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
   return rc;

@@ -20,6 +20,9 @@
 
 #include "fixgw/store.h"
 #include "fixgw/store_file.h"
+#ifdef FIXGW_HAVE_SQLITE
+#include "fixgw/store_sqlite.h"
+#endif
 #include "harness.h"
 
 /* ---------------------------------------------------------------- helpers */
@@ -176,9 +179,53 @@ static void remove_file_dir(void) {
   rmdir(file_dir);
 }
 
+#ifdef FIXGW_HAVE_SQLITE
+/* Every SQLite store of the run lives in one temporary database file, each
+ * under a key of its own (several sessions in one file, as in production);
+ * main() removes the file and its -wal and -shm at the end. */
+static char sqlite_dir[64], sqlite_path[96];
+static unsigned sqlite_n;
+
+static int open_sqlite(fixgw_store_t *out) {
+  if (!sqlite_dir[0]) {
+    strcpy(sqlite_dir, "/tmp/fixgw-sqlite-XXXXXX");
+    if (!mkdtemp(sqlite_dir)) return FIXGW_ESYS;
+    snprintf(sqlite_path, sizeof sqlite_path, "%s/store.db", sqlite_dir);
+  }
+  char key[32];
+  snprintf(key, sizeof key, "contract-%u", sqlite_n++);
+  fixgw_sqlite_store_config_t c;
+  fixgw_sqlite_store_config_default(&c);
+  c.path = sqlite_path;
+  c.key = key;
+  c.sync = FIXGW_SQLITE_SYNC_GROUP;
+  c.commit_every = 512;
+  c.cache_kib = 512;
+  c.now_utc_ns = T0;
+  fixgw_sqlite_store_error_t e;
+  int rc = fixgw_sqlite_store_open(&c, out, &e);
+  if (rc) print_error("sqlite open: %s\n", e.text);
+  return rc;
+}
+
+static void remove_sqlite_db(void) {
+  if (!sqlite_dir[0]) return;
+  const char *sfx[] = {"", "-wal", "-shm", "-journal"};
+  char p[128];
+  for (size_t i = 0; i < sizeof sfx / sizeof sfx[0]; i++) {
+    snprintf(p, sizeof p, "%s%s", sqlite_path, sfx[i]);
+    unlink(p);
+  }
+  rmdir(sqlite_dir);
+}
+#endif
+
 static const struct store_factory factories[] = {
     {"memory", open_memory},
     {"file", open_file_os},
+#ifdef FIXGW_HAVE_SQLITE
+    {"sqlite", open_sqlite},
+#endif
 };
 
 /* --------------------------------------------------------------- contract */
@@ -1278,5 +1325,8 @@ int main(void) {
   for (size_t i = 0; i < NO; i++) tests[n++] = own[i];
   int rc = _cmocka_run_group_tests("store", tests, n, NULL, NULL);
   remove_file_dir();
+#ifdef FIXGW_HAVE_SQLITE
+  remove_sqlite_db();
+#endif
   return rc;
 }
