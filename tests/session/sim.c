@@ -71,15 +71,46 @@
  *   connection opened after the jump, a SendingTime accuracy problem
  *   (reason 10) was reported, and order still holds.
  *   always: the run ends within its bound of steps and simulated time.
+ *
+ * The file-store variant (sim_options_t.store = SIM_STORE_FILE,
+ * FIXGW_SIM_STORE=file)
+ *   Each side's store is a file store (fixgw_file_store_open) in a per-seed
+ *   temporary directory, removed after the run. A second PRNG, seeded from
+ *   the seed, picks the store's settings, so the main stream draws exactly
+ *   what it draws with the memory store: policy OS or GROUP (EVERY for one
+ *   seed in 20, with fewer orders and a shorter fault phase, since every
+ *   record is an fdatasync), GROUP's count and time bounds, the fallocate
+ *   step and the mapped window (small, so the window moves and the file
+ *   grows often). Under GROUP the simulation calls fixgw_file_store_poll
+ *   with the side's fake monotonic clock when the store's deadline comes.
+ *   A restart destroys the session AND the store (fixgw_store_destroy,
+ *   which closes the files), and the process comes back by reopening the
+ *   store from the same files, then creating the session on it: recovery
+ *   from the real files at every restart, and once more at the end.
+ *   Invariants added: after each reopen the store's numbers are those the
+ *   side had before (kill -9 semantics: every call that returned
+ *   survives; a destroy is a clean close, so nothing is cut off at open),
+ *   and the reopened log holds the same messages, byte for byte (a hash of
+ *   every (seq, bytes) through the store's iterator), in the same number
+ *   of records; every step: under GROUP with a time bound, no pending
+ *   record waits past its poll deadline; the durable seq never passes the
+ *   last number used. Opening and closing a store allocates, so the
+ *   per-step allocation check allows it in a restart step as it allows a
+ *   session create.
  */
+#define _POSIX_C_SOURCE 200809L
 #include "sim.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fixgw/session.h"
 #include "fixgw/store.h"
+#include "fixgw/store_file.h"
 #include "../../src/session/session_internal.h"
 #include "../common/alloc_count.h"
 
@@ -93,6 +124,9 @@
 #define MAX_STEPS 3000000ull
 #define QUIET_NS (600 * SEC)
 #define MAX_ORDERS 900u
+#define EVERY_ORDERS 40u          /* file store, EVERY policy: orders of a seed */
+#define EVERY_FAULT_NS (40 * SEC) /* ... and the longest fault phase */
+#define FILE_MAX_MESSAGES 16384u  /* file store index capacity */
 
 /* ------------------------------------------------------------- PRNG */
 
@@ -193,6 +227,13 @@ typedef struct side {
   uint64_t resent_total; /* stats.resent of destroyed instances */
   fixgw_disconnect_reason last_logout;
   int in_app; /* inside our on_app */
+  /* file store */
+  fixgw_file_store_config_t fcfg;
+  char key[32];
+  bool store_open;
+  uint64_t st_records, st_messages, st_hash; /* at the last close */
+  uint64_t durable_seen;
+  uint64_t syncs_total; /* stats.syncs of closed instances */
 } side_t;
 
 typedef struct world {
@@ -218,6 +259,13 @@ typedef struct world {
   bool jumped;
   uint64_t conn_serial, jump_conn; /* connection count, and at the jump */
   uint64_t order_rate_ns;
+  uint32_t max_orders;
+  /* file store */
+  sim_store store;
+  rng_t fr;        /* the file store's own choices */
+  fixgw_file_sync fsync;
+  char dir[512];   /* the per-seed directory, "" if none */
+  uint64_t reopens;
   /* bookkeeping */
   uint64_t steps;
   uint64_t faults;
@@ -547,10 +595,200 @@ static void on_reject(fixgw_session_t *s, const fixgw_reject_event_t *r, void *u
          (int)r->text.len, r->text.ptr ? r->text.ptr : "");
 }
 
+/* ------------------------------------------------------------- file store */
+
+/* FNV-1a over every stored (seq, bytes) and the count, through the store's
+ * iterator (bounded memory, no allocation). */
+static int store_digest(side_t *x, uint64_t *hash, uint64_t *count) {
+  fixgw_store_t *st = &x->store;
+  uint64_t h = 0xcbf29ce484222325ull, n = 0;
+  int rc = st->ops->iter_open(st->self, 1, UINT64_MAX);
+  if (rc) return rc;
+  for (;;) {
+    uint64_t seq;
+    const char *msg;
+    size_t len;
+    rc = st->ops->iter_next(st->self, &seq, &msg, &len);
+    if (rc == FIXGW_ENOTFOUND) break;
+    if (rc) {
+      st->ops->iter_close(st->self);
+      return rc;
+    }
+    for (int i = 0; i < 8; i++) h = (h ^ ((seq >> (8 * i)) & 0xff)) * 0x100000001b3ull;
+    for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)msg[i]) * 0x100000001b3ull;
+    h = (h ^ 0xff) * 0x100000001b3ull;
+    n++;
+  }
+  st->ops->iter_close(st->self);
+  *hash = h;
+  *count = n;
+  return 0;
+}
+
+static const char *sync_name(fixgw_file_sync p) {
+  return p == FIXGW_FILE_SYNC_EVERY ? "EVERY" : p == FIXGW_FILE_SYNC_GROUP ? "GROUP" : "OS";
+}
+
+/* Open x's file store (a new one at setup, the same files after). */
+static void store_open(side_t *x, bool again) {
+  world_t *w = x->w;
+  fixgw_file_store_error_t err;
+  w->lifecycle = true;
+  int rc = fixgw_file_store_open(&x->fcfg, &x->store, &err);
+  if (rc) {
+    fail(w, "%s: file store %s: %s (%s)", x->name, again ? "reopen" : "open", fixgw_err_name(rc),
+         err.text);
+    return;
+  }
+  x->store_open = true;
+  x->cfg.store = x->store;
+  if (!again) return;
+  w->reopens++;
+  uint64_t ns = 0, nt = 0;
+  rc = x->store.ops->get_seqnums(x->store.self, &ns, &nt);
+  if (rc) {
+    fail(w, "%s: reopened store: get_seqnums: %s", x->name, fixgw_err_name(rc));
+    return;
+  }
+  if (ns != x->seen_ns || nt != x->seen_nt)
+    fail(w, "%s: the reopened file store has next %llu/%llu, the side had %llu/%llu", x->name,
+         (unsigned long long)ns, (unsigned long long)nt, (unsigned long long)x->seen_ns,
+         (unsigned long long)x->seen_nt);
+  fixgw_file_store_stats_t fs;
+  if (fixgw_file_store_stats(&x->store, &fs) == 0) {
+    if (fs.truncated)
+      fail(w, "%s: reopen after a clean close cut %llu bytes", x->name,
+           (unsigned long long)fs.truncated);
+    if (fs.records != x->st_records || fs.messages != x->st_messages)
+      fail(w, "%s: reopened store has %llu records / %llu messages, it had %llu / %llu", x->name,
+           (unsigned long long)fs.records, (unsigned long long)fs.messages,
+           (unsigned long long)x->st_records, (unsigned long long)x->st_messages);
+  }
+  uint64_t h = 0, n = 0;
+  rc = store_digest(x, &h, &n);
+  if (rc) fail(w, "%s: reading the reopened store: %s", x->name, fixgw_err_name(rc));
+  else if (h != x->st_hash || n != x->st_messages)
+    fail(w, "%s: the reopened store's %llu messages differ from the %llu it held", x->name,
+         (unsigned long long)n, (unsigned long long)x->st_messages);
+  event(w, "%s: file store reopened: next %llu/%llu, %llu records, %llu messages", x->name,
+        (unsigned long long)ns, (unsigned long long)nt, (unsigned long long)x->st_records,
+        (unsigned long long)x->st_messages);
+}
+
+/* The process dies: its store is closed (its files stay). */
+static void store_close(side_t *x) {
+  world_t *w = x->w;
+  if (!x->store_open) return;
+  fixgw_file_store_stats_t fs;
+  memset(&fs, 0, sizeof fs);
+  fixgw_file_store_stats(&x->store, &fs);
+  x->st_records = fs.records;
+  x->syncs_total += fs.syncs;
+  uint64_t h = 0, n = 0;
+  int rc = store_digest(x, &h, &n);
+  if (rc) fail(w, "%s: reading the store before its close: %s", x->name, fixgw_err_name(rc));
+  if (n != fs.messages)
+    fail(w, "%s: the store iterates %llu messages, its index holds %llu", x->name,
+         (unsigned long long)n, (unsigned long long)fs.messages);
+  x->st_hash = h;
+  x->st_messages = n;
+  w->lifecycle = true;
+  fixgw_store_destroy(&x->store);
+  x->store_open = false;
+  x->durable_seen = 0;
+}
+
+/* GROUP's time bound, on the side's fake monotonic clock. */
+static void store_poll(side_t *x) {
+  if (!x->store_open || x->w->fsync != FIXGW_FILE_SYNC_GROUP) return;
+  int rc = fixgw_file_store_poll(&x->store, now_of(x).mono_ns);
+  if (rc < 0) fail(x->w, "%s: file store poll: %s", x->name, fixgw_err_name(rc));
+}
+
+static void store_check(side_t *x) {
+  world_t *w = x->w;
+  if (!x->store_open) return;
+  uint64_t dl = fixgw_file_store_next_deadline(&x->store);
+  if (dl != NEVER && dl != 0 && dl < now_of(x).mono_ns)
+    fail(w, "%s: file store sync deadline %llu ns overdue", x->name,
+         (unsigned long long)(now_of(x).mono_ns - dl));
+  uint64_t d = fixgw_file_store_durable_seq(&x->store);
+  if (d && x->s && d >= fixgw_session_next_sender_seq(x->s))
+    fail(w, "%s: durable seq %llu, next sender only %llu", x->name, (unsigned long long)d,
+         (unsigned long long)fixgw_session_next_sender_seq(x->s));
+  x->durable_seen = d;
+}
+
+static void remove_dir(world_t *w) {
+  if (!w->dir[0]) return;
+  DIR *d = opendir(w->dir);
+  if (d) {
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+      if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+      unlinkat(dirfd(d), e->d_name, 0);
+    }
+    closedir(d);
+  }
+  if (rmdir(w->dir) != 0) fprintf(w->out, "sim: could not remove %s\n", w->dir);
+  w->dir[0] = 0;
+}
+
+/* The file stores' settings (from w->fr only) and the first open. */
+static void file_setup(world_t *w, const char *parent) {
+  if (!parent || !*parent) parent = getenv("TMPDIR");
+  if (!parent || !*parent) parent = "/tmp";
+  snprintf(w->dir, sizeof w->dir, "%s/fixgw-sim-%llu-XXXXXX", parent, (unsigned long long)w->seed);
+  if (!mkdtemp(w->dir)) {
+    fail(w, "mkdtemp %s failed", w->dir);
+    w->dir[0] = 0;
+    return;
+  }
+  rng_t *r = &w->fr;
+  uint64_t p = rr(r, 0, 19);
+  w->fsync = p == 0 ? FIXGW_FILE_SYNC_EVERY : p <= 10 ? FIXGW_FILE_SYNC_GROUP : FIXGW_FILE_SYNC_OS;
+  /* Not too many fdatasync calls: each is real disk I/O. */
+  uint32_t every = chance(r, 1, 4) ? 0 : (uint32_t)rr(r, 32, 2048);
+  uint64_t interval = chance(r, 1, 5) ? 0 : rr(r, 1 * MS, 100 * MS);
+  size_t grow = (size_t)rr(r, 1, 256) * 4096;
+  size_t window = chance(r, 1, 2) ? 0 : (size_t)rr(r, 1, 128) * 4096; /* 0: the store's minimum */
+  if (w->fsync == FIXGW_FILE_SYNC_EVERY) {
+    w->max_orders = EVERY_ORDERS;
+    if (w->fault_end > EVERY_FAULT_NS) w->fault_end = EVERY_FAULT_NS;
+    if (w->jump_at > w->fault_end) w->jump_at = rr(r, 0, w->fault_end);
+  }
+  for (int i = 0; i < 2; i++) {
+    side_t *x = &w->side[i];
+    fixgw_file_store_config_t *c = &x->fcfg;
+    fixgw_file_store_config_default(c);
+    snprintf(x->key, sizeof x->key, "%s", x->initiator ? "CLIENT-SERVER" : "SERVER-CLIENT");
+    c->directory = w->dir;
+    c->key = x->key;
+    c->sync = w->fsync;
+    c->sync_every = every;
+    c->sync_interval_ns = interval;
+    c->max_message_size = x->cfg.tx_buffer_size; /* no outbound message is longer */
+    c->max_messages = FILE_MAX_MESSAGES;
+    c->grow_bytes = grow;
+    c->window_bytes = window ? window : 1;
+    c->now_utc_ns = START_UTC;
+  }
+  event(w, "file store in %s: %s, sync every %u / %.3f ms, grow %zu, window %zu", w->dir,
+        sync_name(w->fsync), every, (double)interval / 1e6, grow, window);
+  for (int i = 0; i < 2 && !w->failed; i++) store_open(&w->side[i], false);
+}
+
 /* ------------------------------------------------------------- processes */
 
 static void side_create(side_t *x) {
   world_t *w = x->w;
+  if (w->store == SIM_STORE_FILE && !x->store_open) {
+    store_open(x, true);
+    if (!x->store_open) {
+      x->s = NULL;
+      return;
+    }
+  }
   w->creating = w->lifecycle = true;
   int rc = fixgw_session_create(&x->cfg, &x->cb, x, &x->s);
   if (rc == 0) {
@@ -649,6 +887,7 @@ static void fault_restart(world_t *w, side_t *x) {
   x->seen_ns = fixgw_session_next_sender_seq(x->s);
   x->seen_nt = fixgw_session_next_target_seq(x->s);
   side_destroy(x);
+  if (w->store == SIM_STORE_FILE) store_close(x);
   x->up_at = w->t + rr(&w->r, 0, 5 * SEC);
 }
 
@@ -745,6 +984,10 @@ static void check_step(world_t *w) {
   side_t *ini = &w->side[0], *acc = &w->side[1];
   check_side(ini);
   check_side(acc);
+  if (w->store == SIM_STORE_FILE) {
+    store_check(ini);
+    store_check(acc);
+  }
   /* a receiver never expects more than the sender used */
   if (ini->seen_nt > acc->seen_ns)
     fail(w, "ini expects %llu but acc only used up to %llu", (unsigned long long)ini->seen_nt,
@@ -847,6 +1090,13 @@ static uint64_t next_event(world_t *w) {
       continue;
     }
     if (x->backlog && fixgw_session_is_logged_on(x->s)) AT(x->retry_at > soon ? x->retry_at : soon);
+    if (w->store == SIM_STORE_FILE && x->store_open) {
+      uint64_t sd = fixgw_file_store_next_deadline(&x->store);
+      if (sd != NEVER) {
+        uint64_t m = now_of(x).mono_ns;
+        AT(sd <= m ? soon : w->t + (sd - m));
+      }
+    }
     if (!x->conn) continue;
     uint64_t dl = fixgw_session_next_deadline(x->s);
     if (dl != NEVER) {
@@ -927,12 +1177,17 @@ static void step(world_t *w) {
   if (!w->quiet) {
     while (ini->next_gen != NEVER && w->t >= ini->next_gen) {
       uint64_t burst = chance(&w->r, 1, 10) ? rr(&w->r, 2, 30) : 1;
-      for (uint64_t i = 0; i < burst && ini->generated < MAX_ORDERS; i++) {
+      for (uint64_t i = 0; i < burst && ini->generated < w->max_orders; i++) {
         ini->generated++;
         ini->backlog++;
       }
-      ini->next_gen = ini->generated >= MAX_ORDERS ? NEVER : w->t + rr(&w->r, 0, 2 * w->order_rate_ns);
+      ini->next_gen = ini->generated >= w->max_orders ? NEVER : w->t + rr(&w->r, 0, 2 * w->order_rate_ns);
     }
+  }
+  /* the file stores' group commit by time */
+  if (w->store == SIM_STORE_FILE) {
+    store_poll(ini);
+    store_poll(acc);
   }
   /* I/O, in a random order */
   int first = (int)rr(&w->r, 0, 1);
@@ -1074,11 +1329,13 @@ static void side_setup(world_t *w, side_t *x, int idx) {
   x->seen_ns = x->seen_nt = 1;
   x->next_gen = NEVER;
   x->up_at = NEVER;
-  fixgw_mem_store_config_t mc;
-  fixgw_mem_store_config_default(&mc);
-  mc.now_utc_ns = START_UTC;
-  int rc = fixgw_mem_store_create(&mc, &x->store);
-  if (rc) fail(w, "%s: mem store: %s", x->name, fixgw_err_name(rc));
+  if (w->store == SIM_STORE_MEMORY) {
+    fixgw_mem_store_config_t mc;
+    fixgw_mem_store_config_default(&mc);
+    mc.now_utc_ns = START_UTC;
+    int rc = fixgw_mem_store_create(&mc, &x->store);
+    if (rc) fail(w, "%s: mem store: %s", x->name, fixgw_err_name(rc));
+  }
   memset(&x->cb, 0, sizeof x->cb);
   x->cb.size = sizeof x->cb;
   x->cb.on_app = on_app;
@@ -1141,7 +1398,31 @@ static void configure(world_t *w) {
         (double)w->fault_end / 1e9, (double)w->order_rate_ns / 1e9, w->final_logout);
 }
 
+/* File store, end of a good run: one more close and reopen of both
+ * stores, checked as at a restart, after a flush under every policy. */
+static void final_reopen(world_t *w) {
+  for (int i = 0; i < 2 && !w->failed; i++) {
+    side_t *x = &w->side[i];
+    if (!x->s || !x->store_open) continue;
+    int rc = x->store.ops->flush(x->store.self);
+    if (rc) fail(w, "%s: file store flush: %s", x->name, fixgw_err_name(rc));
+    x->seen_ns = fixgw_session_next_sender_seq(x->s);
+    x->seen_nt = fixgw_session_next_target_seq(x->s);
+    side_destroy(x);
+    store_close(x);
+    event(w, "%s: final close and reopen of the file store", x->name);
+    store_open(x, true);
+  }
+}
+
 bool sim_run(uint64_t seed, bool verbose, FILE *out, sim_result_t *res) {
+  sim_options_t o;
+  memset(&o, 0, sizeof o);
+  o.verbose = verbose;
+  return sim_run_with(seed, &o, out, res);
+}
+
+bool sim_run_with(uint64_t seed, const sim_options_t *opt, FILE *out, sim_result_t *res) {
   world_t *w = calloc(1, sizeof *w);
   memset(res, 0, sizeof *res);
   if (!w) {
@@ -1149,21 +1430,34 @@ bool sim_run(uint64_t seed, bool verbose, FILE *out, sim_result_t *res) {
     return false;
   }
   w->seed = seed;
-  w->verbose = verbose;
+  w->verbose = opt->verbose;
   w->out = out;
+  w->store = opt->store;
+  w->max_orders = MAX_ORDERS;
   rng_seed(&w->r, seed);
+  rng_seed(&w->fr, seed ^ 0x46494c4553544f52ull); /* "FILESTOR" */
   for (int i = 0; i < 2; i++) side_setup(w, &w->side[i], i);
   configure(w);
-  for (int i = 0; i < 2; i++) side_create(&w->side[i]);
+  if (w->store == SIM_STORE_FILE) file_setup(w, opt->dir);
+  for (int i = 0; i < 2 && !w->failed; i++) side_create(&w->side[i]);
   if (!w->failed) run(w);
+  if (!w->failed && w->store == SIM_STORE_FILE) final_reopen(w);
 
   res->ok = !w->failed;
   res->variant = w->variant;
   res->steps = w->steps;
   res->sim_ns = w->t;
   res->faults = w->faults;
+  res->store = w->store;
+  res->file_sync = (int)w->fsync;
+  res->reopens = w->reopens;
   for (int i = 0; i < 2; i++) {
     side_t *x = &w->side[i];
+    if (x->store_open) {
+      fixgw_file_store_stats_t fs;
+      if (fixgw_file_store_stats(&x->store, &fs) == 0) x->syncs_total += fs.syncs;
+    }
+    res->syncs += x->syncs_total;
     res->delivered += x->expect - 1;
     res->logons += x->logons;
     res->resends += x->resent_total + (x->s ? fixgw_session_stats(x->s)->resent : 0);
@@ -1171,13 +1465,15 @@ bool sim_run(uint64_t seed, bool verbose, FILE *out, sim_result_t *res) {
   if (w->failed) {
     snprintf(res->why, sizeof res->why, "%s", w->why);
     uint64_t from = w->nev > EVENTS ? w->nev - EVENTS : 0;
-    fprintf(out, "seed %llu: VIOLATION: %s\nlast events:\n", (unsigned long long)seed, w->why);
+    fprintf(out, "seed %llu%s: VIOLATION: %s\nlast events:\n", (unsigned long long)seed,
+            w->store == SIM_STORE_FILE ? " (file store)" : "", w->why);
     for (uint64_t i = from; i < w->nev; i++) fprintf(out, "  %s\n", w->ev[i % EVENTS]);
   }
   for (int i = 0; i < 2; i++) {
     side_destroy(&w->side[i]);
     fixgw_store_destroy(&w->side[i].store);
   }
+  remove_dir(w);
   free(w);
   return res->ok;
 }
