@@ -21,14 +21,21 @@
  * QuickFIX must not be writing the store during the import (stop it first):
  * a change seen between the check and the copy fails the import.
  *
- * WHAT IS CHECKED. Everything, before anything is written. Each entry must
- * be three unsigned decimal numbers in range (seq >= 1, below UINT64_MAX;
- * offset below 2^63), lie inside .body, not overlap the entry written
- * before it, and delimit exactly one FIX message: it starts "8=", its
- * BodyLength (9) ends the body right before "10=", and its CheckSum (10)
- * is right. So a .header that does not belong to its .body, a cut .body
- * and a shifted entry are found, not imported. Both numbers must be >= 1
- * and fit in 64 bits; the time must be a real UTC date and time.
+ * WHAT IS CHECKED. Everything, before anything is written. Every .header
+ * entry must be three unsigned decimal numbers in range (seq >= 1, below
+ * UINT64_MAX; offset below 2^63; size at most max_message_size), each
+ * ended by white space as QuickFIX writes them. Each entry that will be
+ * imported (the newest one of its seq, below the next sender number) must
+ * lie inside .body, start after the bytes of the imported entry written
+ * before it (QuickFIX only appends), and delimit exactly one FIX message:
+ * it starts "8=", its BodyLength (9) ends the body right before "10=", and
+ * its CheckSum (10) is right. So a .header that does not belong to its
+ * .body, a cut .body and a shifted entry are found, not imported. Entries
+ * QuickFIX itself never reads again need only parse: a superseded one, and
+ * one at or above the next sender number, which is what a QuickFIX
+ * stopped mid-send leaves (it writes .header, then .body, then raises the
+ * number, then sends), its bytes possibly missing. Both numbers must be
+ * >= 1 and below UINT64_MAX; the time must be a real UTC date and time.
  *
  * WHAT IS WRITTEN, into dst, in this order:
  *   1. the creation time: if dst's differs, dst->ops->reset(creation),
@@ -55,12 +62,13 @@
  * nothing is silently overwritten or mixed.
  *
  * FAILURE. A failure found while checking (every fault of the QuickFIX
- * files) leaves dst untouched. A failure of dst itself while writing (disk
- * full, its own limits) or a change of the source files during the copy
- * returns that error with err->written set: dst then holds a partial
- * import (info->imported messages, its next sender after the last of
- * them, its next target still 1). It is never reported as success;
- * destroy dst, delete its files and import again into a new store.
+ * files, and a destination that is not new) leaves dst untouched,
+ * err->written 0. A failure of dst itself while writing (disk full, its
+ * own limits) or a change of the source files seen during the copy returns
+ * that error with err->written 1: dst then holds a partial import
+ * (info->imported messages so far, numbers not yet QuickFIX's). It is
+ * never reported as success; destroy dst, delete its files and import
+ * again into a new store (fixgw-qf-import does this itself).
  *
  * MEMORY. Bounded whatever the size of the store: .body is read one
  * message at a time into one buffer grown to the largest message (at most
@@ -76,11 +84,12 @@
  *                   whose ops table lacks a member
  *   FIXGW_ENOTFOUND a QuickFIX file is missing
  *   FIXGW_EFORMAT   a file's content is not what QuickFIX writes: syntax,
- *                   a zero, negative or oversized number, a time that does
+ *                   a zero, signed or oversized number, a time that does
  *                   not parse, an entry past the end of .body or
  *                   overlapping another, a message that is not one FIX
  *                   frame, a .seqnums or .session larger than QuickFIX
- *                   writes
+ *                   writes, an empty .seqnums or .session; err->path is
+ *                   the file, err->seq the entry's number if any
  *   FIXGW_ETOOBIG   a message longer than max_message_size
  *   FIXGW_EFULL     unordered .header with more than max_index_entries
  *                   entries

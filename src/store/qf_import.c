@@ -353,11 +353,6 @@ static int next_entry(imp_t *m, entry_t *e) {
                  "entry %" PRIu64 " (seq %" PRIu64 "): size %" PRIu64
                  " is more than max_message_size %zu",
                  no, v[0], v[2], m->max_len);
-  if (v[1] + v[2] > m->body_size)
-    return failf(m, FIXGW_EFORMAT, 0, m->path[F_HEADER], v[0],
-                 "entry %" PRIu64 " (seq %" PRIu64 ") points past the end of %s: bytes %" PRIu64
-                 "..%" PRIu64 " of a %" PRIu64 "-byte file (cut or from another store?)",
-                 no, v[0], m->path[F_BODY], v[1], v[1] + v[2], m->body_size);
   if (no > UINT32_MAX)
     return failf(m, FIXGW_EFULL, 0, m->path[F_HEADER], v[0], "more than 2^32 entries");
   e->seq = v[0];
@@ -432,10 +427,6 @@ typedef struct plan {
 
 static void count(plan_t *p, const entry_t *e) {
   fixgw_qf_store_info_t *in = &p->info;
-  if (e->seq >= in->next_sender) {
-    in->stale++;
-    return;
-  }
   in->messages++;
   if (!in->first_seq || e->seq < in->first_seq) in->first_seq = e->seq;
   if (e->seq > in->last_seq) in->last_seq = e->seq;
@@ -449,6 +440,39 @@ static int by_seq_then_pos(const void *a, const void *b) {
   return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
+static int by_pos(const void *a, const void *b) {
+  const entry_t *x = a, *y = b;
+  return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* An entry to import, taken in .header order: inside .body, after the
+ * bytes of the one before it (QuickFIX only appends), one FIX message. */
+static int check_kept(imp_t *m, plan_t *p, const entry_t *e, entry_t *prev) {
+  uint64_t no = (uint64_t)e->pos + 1;
+  if (e->offset + e->size > m->body_size)
+    return failf(m, FIXGW_EFORMAT, 0, m->path[F_HEADER], e->seq,
+                 "entry %" PRIu64 " (seq %" PRIu64 ") points past the end of %s: bytes %" PRIu64
+                 "..%" PRIu64 " of a %" PRIu64 "-byte file (cut, or from another store?)",
+                 no, e->seq, m->path[F_BODY], e->offset, e->offset + e->size, m->body_size);
+  if (prev->seq && e->offset < prev->offset + prev->size)
+    return failf(m, FIXGW_EFORMAT, 0, m->path[F_HEADER], e->seq,
+                 "entry %" PRIu64 " (seq %" PRIu64 ", bytes %" PRIu64 "..%" PRIu64
+                 ") overlaps the entry before it (seq %" PRIu64 ", bytes %" PRIu64 "..%" PRIu64
+                 "); QuickFIX only appends",
+                 no, e->seq, e->offset, e->offset + e->size, prev->seq, prev->offset,
+                 prev->offset + prev->size);
+  int rc = load(m, e);
+  if (rc) return rc;
+  *prev = *e;
+  count(p, e);
+  return 0;
+}
+
+/* Only what QuickFIX itself would resend is held to the rules above: the
+ * newest entry of each number below the next sender number. An entry it
+ * would never read again (superseded, or at or above that number: a
+ * QuickFIX stopped between writing .header and raising the number, which
+ * it does before sending) needs only to parse. */
 static int check(imp_t *m, plan_t *p) {
   fixgw_qf_store_info_t *in = &p->info;
   memset(p, 0, sizeof *p);
@@ -458,32 +482,32 @@ static int check(imp_t *m, plan_t *p) {
   if ((rc = read_session(m, &in->creation_utc_ns))) return rc;
   in->body_bytes = m->body_size;
 
-  /* Pass 1: every entry on its own, and whether they come in order. */
+  /* Pass 1: the syntax, and whether the numbers ascend. */
   entry_t e, prev = {0, 0, 0, 0};
-  int have_prev = 0;
   p->ordered = 1;
   header_rewind(m);
   while ((rc = next_entry(m, &e)) == 1) {
-    if (have_prev && e.offset < prev.offset + prev.size)
-      return failf(m, FIXGW_EFORMAT, 0, m->path[F_HEADER], e.seq,
-                   "entry %" PRIu64 " (seq %" PRIu64 ", bytes %" PRIu64 "..%" PRIu64
-                   ") overlaps the entry before it (seq %" PRIu64 ", bytes %" PRIu64
-                   "..%" PRIu64 "); QuickFIX only appends",
-                   m->nentry, e.seq, e.offset, e.offset + e.size, prev.seq, prev.offset,
-                   prev.offset + prev.size);
-    if ((rc = load(m, &e))) return rc;
-    if (have_prev && e.seq <= prev.seq) p->ordered = 0;
+    if (e.seq <= prev.seq) p->ordered = 0;
     prev = e;
-    have_prev = 1;
-    if (p->ordered) count(p, &e);
   }
   if (rc < 0) return rc;
   in->entries = m->nentry;
-  if (p->ordered) return 0;
+
+  if (p->ordered) { /* Pass 2, streamed: one entry per number. */
+    memset(&prev, 0, sizeof prev);
+    header_rewind(m);
+    while ((rc = next_entry(m, &e)) == 1) {
+      if (e.seq >= in->next_sender) in->stale++;
+      else if ((rc = check_kept(m, p, &e, &prev))) return rc;
+    }
+    if (rc < 0) return rc;
+    if (m->nentry != in->entries)
+      return failf(m, FIXGW_ESTATE, 0, m->path[F_HEADER], 0,
+                   "changed while being read (is QuickFIX still writing?)");
+    return 0;
+  }
 
   /* A number was stored again: sort, keep the newest bytes of each. */
-  in->messages = in->stale = in->first_seq = in->last_seq = in->message_bytes = 0;
-  in->max_message_len = 0;
   if (in->entries > m->max_index)
     return failf(m, FIXGW_EFULL, 0, m->path[F_HEADER], 0,
                  "%" PRIu64 " entries out of sequence order need an index larger than "
@@ -491,8 +515,8 @@ static int check(imp_t *m, plan_t *p) {
                  in->entries, m->max_index);
   p->index = fixgw__alloc(m->alloc, (size_t)in->entries * sizeof *p->index);
   if (!p->index)
-    return failf(m, FIXGW_ENOMEM, 0, m->path[F_HEADER], 0, "out of memory for an index of %" PRIu64
-                 " entries", in->entries);
+    return failf(m, FIXGW_ENOMEM, 0, m->path[F_HEADER], 0,
+                 "out of memory for an index of %" PRIu64 " entries", in->entries);
   header_rewind(m);
   uint64_t k = 0;
   while (k < in->entries && (rc = next_entry(m, &p->index[k])) == 1) k++;
@@ -503,14 +527,16 @@ static int check(imp_t *m, plan_t *p) {
   qsort(p->index, (size_t)k, sizeof *p->index, by_seq_then_pos);
   uint64_t w = 0;
   for (uint64_t i = 0; i < k; i++) {
-    if (i + 1 < k && p->index[i + 1].seq == p->index[i].seq) {
-      in->superseded++;
-      continue;
-    }
-    p->index[w++] = p->index[i];
+    if (i + 1 < k && p->index[i + 1].seq == p->index[i].seq) in->superseded++;
+    else if (p->index[i].seq >= in->next_sender) in->stale++;
+    else p->index[w++] = p->index[i];
   }
   p->nindex = w;
-  for (uint64_t i = 0; i < w; i++) count(p, &p->index[i]);
+  qsort(p->index, (size_t)w, sizeof *p->index, by_pos);
+  memset(&prev, 0, sizeof prev);
+  for (uint64_t i = 0; i < w; i++)
+    if ((rc = check_kept(m, p, &p->index[i], &prev))) return rc;
+  qsort(p->index, (size_t)w, sizeof *p->index, by_seq_then_pos);
   return 0;
 }
 
@@ -669,7 +695,7 @@ static int unchanged(imp_t *m, const fixgw_qf_store_info_t *in) {
 }
 
 static int copy_one(imp_t *m, fixgw_store_t *d, plan_t *p, const entry_t *e) {
-  if (e->seq >= p->info.next_sender) return 0;
+  if (e->seq >= p->info.next_sender) return 0; /* stale */
   int rc = load(m, e);
   if (rc) return rc;
   rc = d->ops->append(d->self, e->seq, m->buf, e->size);

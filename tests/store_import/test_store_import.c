@@ -390,6 +390,51 @@ static void test_renumbered_header(void **state) {
   expect_fail(s.dir, &cfg, FIXGW_EFULL, ".header", "max_index_entries");
 }
 
+/* What a QuickFIX stopped mid-send leaves: it writes the .header entry,
+ * then the .body bytes, then raises the next sender number, then sends.
+ * An entry at the next sender number pointing past the end of .body (the
+ * bytes never written), and after a restart the same number stored again
+ * over them: QuickFIX reads neither old entry again, nor does the import. */
+static void test_stopped_mid_send(void **state) {
+  (void)state;
+  src_t s;
+  good(&s, 2); /* next sender 3 */
+  size_t l0 = s.len[0], l1 = s.len[1];
+  char h[160];
+  snprintf(h, sizeof h, "1,0,%zu 2,%zu,%zu 3,%zu,500 ", l0, l0, l1, l0 + l1);
+  put_s(s.dir, "header", h);
+  fixgw_qf_import_config_t cfg;
+  cfg_for(&cfg, s.dir);
+  fixgw_qf_store_info_t in;
+  fixgw_qf_import_error_t e;
+  for (int k = 0; k < 2; k++) {
+    if (k == 1) {
+      /* Restarted at 2 (the stop came before the number was raised):
+       * 2's old entry runs past the end and is then written again. */
+      char both[1200];
+      memcpy(both, s.msg[0], l0);
+      memcpy(both + l0, s.msg[1], l1);
+      put(s.dir, "body", both, l0 + l1);
+      snprintf(h, sizeof h, "1,0,%zu 2,%zu,%zu 2,%zu,%zu ", l0, l0, l1 + 40, l0, l1);
+      put_s(s.dir, "header", h);
+      put_s(s.dir, "seqnums", "0000000003 : 0000000007");
+    }
+    fixgw_store_t st;
+    mem_store(&st);
+    int rc = fixgw_qf_store_import(&cfg, &st, &in, &e);
+    if (rc) fail_msg("%s", e.text);
+    const int all[] = {0, 1};
+    assert_holds(&st, &s, all, 2);
+    assert_int_equal(in.stale, k == 0);
+    assert_int_equal(in.superseded, k == 1);
+    assert_int_equal(in.entries, 3);
+    uint64_t a, b;
+    assert_int_equal(st.ops->get_seqnums(st.self, &a, &b), 0);
+    assert_int_equal(a, 3);
+    fixgw_store_destroy(&st);
+  }
+}
+
 /* ---------------------------------------------------------- the faults */
 
 static void test_missing_files(void **state) {
@@ -869,6 +914,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_import_memory),     cmocka_unit_test(test_import_file_store),
       cmocka_unit_test(test_numbers_only),      cmocka_unit_test(test_renumbered_header),
+      cmocka_unit_test(test_stopped_mid_send),
       cmocka_unit_test(test_missing_files),     cmocka_unit_test(test_bad_header),
       cmocka_unit_test(test_bad_seqnums),       cmocka_unit_test(test_bad_session),
       cmocka_unit_test(test_destination_not_new), cmocka_unit_test(test_destination_fails),
