@@ -116,14 +116,18 @@ static void cfg_for(fixgw_qf_import_config_t *c, const char *dir) {
   c->prefix = PREFIX;
 }
 
-static void mem_store(fixgw_store_t *st) {
+/* Room for test_large_header's 100 000 messages only where asked: each
+ * fault case makes a store, and a big one costs under ASan. */
+static void mem_store_sized(fixgw_store_t *st, uint32_t msgs, size_t bytes) {
   fixgw_mem_store_config_t mc;
   fixgw_mem_store_config_default(&mc);
-  mc.max_messages = 1u << 17;
-  mc.max_bytes = 64u << 20;
+  mc.max_messages = msgs;
+  mc.max_bytes = bytes;
   mc.now_utc_ns = 42;
   assert_int_equal(fixgw_mem_store_create(&mc, st), 0);
 }
+
+static void mem_store(fixgw_store_t *st) { mem_store_sized(st, 64, 64 * 1024); }
 
 /* The store holds exactly s's messages 0..n-1 (by index), in order. */
 static void assert_holds(fixgw_store_t *st, const src_t *s, const int *idx, int n) {
@@ -843,7 +847,7 @@ static void test_large_header(void **state) {
     cfg_for(&cfg, dir);
     cfg.allocator = &a;
     fixgw_store_t st;
-    mem_store(&st);
+    mem_store_sized(&st, 1u << 17, (size_t)32 << 20);
     fixgw_qf_store_info_t in;
     fixgw_qf_import_error_t e;
     int rc = fixgw_qf_store_import(&cfg, &st, &in, &e);
