@@ -47,7 +47,8 @@ static void print_info(const char *verb, const char *what, const fixgw_qf_store_
   /* QuickFIX 1.15 keeps whole seconds; a fraction is shown if there. */
   fixgw_ts_precision prec = in->creation_utc_ns % 1000000000 == 0 ? FIXGW_TS_SECONDS
                                                                    : FIXGW_TS_NANOS;
-  if (fixgw_timestamp_format(in->creation_utc_ns, prec, t, sizeof t) < 0) snprintf(t, sizeof t, "?");
+  if (fixgw_timestamp_format(in->creation_utc_ns, prec, t, sizeof t) < 0)
+    snprintf(t, sizeof t, "?");
   printf("%s %s\n", verb, what);
   printf("messages      %" PRIu64, in->messages);
   if (in->messages)

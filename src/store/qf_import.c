@@ -119,7 +119,8 @@ static void quoted(const char *s, size_t n, char *out, size_t cap) {
 
 static int open_all(imp_t *m) {
   for (int f = 0; f < F_COUNT; f++) {
-    m->fd[f] = open(m->path[f], O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO put there must not hang the open. */
+    m->fd[f] = open(m->path[f], O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (m->fd[f] < 0) return fail_sys(m, f, errno, "open");
     struct stat st;
     if (fstat(m->fd[f], &st) != 0) return fail_sys(m, f, errno, "stat");

@@ -452,8 +452,11 @@ static void test_missing_files(void **state) {
     assert_int_equal(unlink(p), 0);
     snprintf(dotext, sizeof dotext, ".%s", ext4[i]);
     expect_fail(s.dir, NULL, FIXGW_ENOTFOUND, dotext, "missing");
-    /* A directory where the file should be. */
+    /* A directory, or a FIFO nobody writes, where the file should be. */
     assert_int_equal(mkdir(p, 0755), 0);
+    expect_fail(s.dir, NULL, FIXGW_EFORMAT, dotext, "not a regular file");
+    assert_int_equal(rmdir(p), 0);
+    assert_int_equal(mkfifo(p, 0644), 0);
     expect_fail(s.dir, NULL, FIXGW_EFORMAT, dotext, "not a regular file");
   }
 }
