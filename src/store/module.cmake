@@ -1,6 +1,6 @@
 # The store interface's helpers and the memory store; the durable stores
 # (file, SQLite) join this module.
-fixgw_module(store SOURCES store.c mem.c file.c DEPS common)
+fixgw_module(store SOURCES store.c mem.c file.c qf_import.c DEPS codec common)
 
 # The SQLite store, when Debian's libsqlite3-dev (pkg-config sqlite3) is
 # present; tests and benchmarks see FIXGW_HAVE_SQLITE.
