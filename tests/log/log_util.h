@@ -16,33 +16,33 @@
 static char g_root[64];
 static int g_case;
 
-static int lu_rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f) {
+static inline int lu_rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f) {
   (void)sb;
   (void)flag;
   (void)f;
   return remove(p);
 }
 
-static void lu_rm_rf(const char *p) { nftw(p, lu_rm_one, 16, FTW_DEPTH | FTW_PHYS); }
+static inline void lu_rm_rf(const char *p) { nftw(p, lu_rm_one, 16, FTW_DEPTH | FTW_PHYS); }
 
-static int lu_setup(void **state) {
+static inline int lu_setup(void **state) {
   (void)state;
   snprintf(g_root, sizeof g_root, "/tmp/fixgw-log-XXXXXX");
   return mkdtemp(g_root) ? 0 : -1;
 }
 
-static int lu_teardown(void **state) {
+static inline int lu_teardown(void **state) {
   (void)state;
   lu_rm_rf(g_root);
   return 0;
 }
 
-static void lu_new_dir(char *out, size_t cap) {
+static inline void lu_new_dir(char *out, size_t cap) {
   snprintf(out, cap, "%s/c%d", g_root, g_case++);
 }
 
 /* The whole file at dir/name, NUL-terminated, malloc'd; NULL if absent. */
-static char *lu_read(const char *dir, const char *name, size_t *len) {
+static inline char *lu_read(const char *dir, const char *name, size_t *len) {
   char p[512];
   snprintf(p, sizeof p, "%s/%s", dir, name);
   FILE *f = fopen(p, "rb");
@@ -59,14 +59,14 @@ static char *lu_read(const char *dir, const char *name, size_t *len) {
   return b;
 }
 
-static int lu_exists(const char *dir, const char *name) {
+static inline int lu_exists(const char *dir, const char *name) {
   char p[512];
   struct stat st;
   snprintf(p, sizeof p, "%s/%s", dir, name);
   return stat(p, &st) == 0;
 }
 
-static size_t lu_count(const char *s, const char *needle) {
+static inline size_t lu_count(const char *s, const char *needle) {
   size_t n = 0;
   for (const char *q = s; (q = strstr(q, needle)); q += strlen(needle)) n++;
   return n;
