@@ -16,7 +16,8 @@
  *   <path>/<prefix>.event.current.log     EVENT lines
  *   <backup>/<prefix>.messages.backup.<N>.log, ...event.backup.<N>.log
  *                                          rotated files, N = 1, 2, ... in
- *                                          order of rotation (1 the oldest)
+ *                                          order of rotation (1 the oldest),
+ *                                          counted for each file on its own
  *   line: "YYYYMMDD-HH:MM:SS.nnnnnnnnn : <text>\n" (the text as given: a
  *   message keeps its SOH bytes, as in QuickFIX).
  *   <prefix> is QuickFIX's "BeginString-SenderCompID-TargetCompID"

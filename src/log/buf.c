@@ -52,10 +52,48 @@ static void mark_push(lbuf_t *b, uint64_t pos, int64_t day, bool force) {
   __atomic_store_n(&b->mhead, b->mhead + 1, __ATOMIC_RELEASE);
 }
 
+static void put2(char *o, unsigned v) {
+  o[0] = (char)('0' + v / 10);
+  o[1] = (char)('0' + v % 10);
+}
+
+/* "YYYYMMDD-HH:MM:SS.nnnnnnnnn" for utc_ns on day (its day number). The
+ * date part is the codec's, cached per day (producer-only state): the
+ * civil-date arithmetic would otherwise be most of a line's cost. */
+static void stamp(lbuf_t *b, int64_t utc_ns, int64_t day, char *ts) {
+  const int64_t dns = 86400000000000ll;
+  if (utc_ns < 0) { /* the cache keeps to days from 1970 on */
+    if (fixgw_timestamp_format(utc_ns, FIXGW_TS_NANOS, ts, LBUF_TS_LEN + 1) != (int)LBUF_TS_LEN)
+      memset(ts, '?', LBUF_TS_LEN);
+    return;
+  }
+  if (day != b->p_date_day) {
+    char full[LBUF_TS_LEN + 1];
+    if (fixgw_timestamp_format(day * dns, FIXGW_TS_NANOS, full, sizeof full) != (int)LBUF_TS_LEN)
+      memset(full, '?', sizeof full);
+    memcpy(b->p_date, full, 9);
+    b->p_date_day = day;
+  }
+  memcpy(ts, b->p_date, 9);
+  uint64_t tod = (uint64_t)(utc_ns - day * dns);
+  uint64_t sec = tod / 1000000000u;
+  uint32_t ns = (uint32_t)(tod % 1000000000u);
+  put2(ts + 9, (unsigned)(sec / 3600));
+  ts[11] = ':';
+  put2(ts + 12, (unsigned)(sec / 60 % 60));
+  ts[14] = ':';
+  put2(ts + 15, (unsigned)(sec % 60));
+  ts[17] = '.';
+  for (int i = 26; i >= 18; i--) {
+    ts[i] = (char)('0' + ns % 10);
+    ns /= 10;
+  }
+}
+
 int fixgw__lbuf_put(lbuf_t *b, int64_t utc_ns, const char *text, size_t len) {
   char ts[LBUF_TS_LEN + 8];
-  if (fixgw_timestamp_format(utc_ns, FIXGW_TS_NANOS, ts, sizeof ts) != (int)LBUF_TS_LEN)
-    memset(ts, '?', LBUF_TS_LEN);
+  int64_t day = fixgw__log_day(utc_ns);
+  stamp(b, utc_ns, day, ts);
   size_t keep = len;
   char cut[64];
   size_t ncut = 0;
@@ -89,7 +127,6 @@ int fixgw__lbuf_put(lbuf_t *b, int64_t utc_ns, const char *text, size_t len) {
     pos += nnote;
     b->p_pending_drop = 0;
   }
-  int64_t day = fixgw__log_day(utc_ns);
   /* A day change without a free mark slot is marked at a later line (the
    * consumer then rotates a little late, never early). */
   if (day != b->p_day && fixgw__lbuf_mark_room(b)) {

@@ -173,11 +173,16 @@ static void scan_backups(file_log_t *l, int k) {
 
 /* ------------------------------------------------------------ opening */
 
+/* now + retry_ns, saturating (destroy flushes at INT64_MAX). */
+static int64_t retry_time(const file_log_t *l, int64_t now) {
+  return now > INT64_MAX - l->retry_ns ? INT64_MAX : now + l->retry_ns;
+}
+
 static int open_file(file_log_t *l, lfile_t *f, int64_t now) {
   int e = mkdir_p(l->dir);
   if (e) {
     f->err = fail(l, e, "mkdir", l->dir);
-    f->retry_at = now + l->retry_ns;
+    f->retry_at = retry_time(l, now);
     return f->err;
   }
   int fd = open(f->cur, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -185,7 +190,7 @@ static int open_file(file_log_t *l, lfile_t *f, int64_t now) {
   if (fd < 0 || fstat(fd, &st) != 0) {
     f->err = fail(l, errno, "open", f->cur);
     if (fd >= 0) close(fd);
-    f->retry_at = now + l->retry_ns;
+    f->retry_at = retry_time(l, now);
     return f->err;
   }
   f->fd = fd;
@@ -325,7 +330,7 @@ static int64_t flush_file(file_log_t *l, int k, int64_t now) {
     if (e) {
       f->err = fail(l, e, "write", f->cur);
       close_file(f);
-      f->retry_at = now + l->retry_ns;
+      f->retry_at = retry_time(l, now);
       return f->err;
     }
     if (rotate_after && (rc = rotate(l, k, now))) return rc;
@@ -475,6 +480,7 @@ int fixgw_file_log_create(const fixgw_file_log_config_t *cfg, int64_t now_utc_ns
     f->buf.cap = cap;
     f->buf.max_line = max_line;
     f->buf.p_day = LBUF_DAY_NONE;
+    f->buf.p_date_day = LBUF_DAY_NONE;
     f->day = LBUF_DAY_NONE;
     f->buf.mem = fixgw__alloc(a, (size_t)cap);
     if (!f->buf.mem) {

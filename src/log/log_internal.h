@@ -29,6 +29,8 @@ typedef struct lbuf {
   uint64_t p_head;      /* mirror of head */
   int64_t p_day;        /* day of the last line written */
   uint64_t p_pending_drop;
+  int64_t p_date_day;   /* the day p_date holds */
+  char p_date[9];       /* "YYYYMMDD-" of p_date_day */
   /* Shared, atomic builtins only. head: written by the producer (release:
    * publishes the bytes and marks before it), read by the consumer
    * (acquire). tail: written by the consumer once it no longer reads the

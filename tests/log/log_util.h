@@ -44,6 +44,7 @@ static inline void lu_new_dir(char *out, size_t cap) {
 /* The whole file at dir/name, NUL-terminated, malloc'd; NULL if absent. */
 static inline char *lu_read(const char *dir, const char *name, size_t *len) {
   char p[512];
+  if (len) *len = 0;
   snprintf(p, sizeof p, "%s/%s", dir, name);
   FILE *f = fopen(p, "rb");
   if (!f) return NULL;

@@ -11,7 +11,10 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <utime.h>
+
+#include "fixgw/codec.h"
 
 #include "fixgw/log.h"
 
@@ -104,6 +107,45 @@ static void test_format(void **state) {
   assert_int_equal(lu_count(e, "\n"), 3);
   assert_non_null(strstr(e, " : again\n"));
   free(e);
+}
+
+/* The log's own timestamp (a date cached per day) against the codec's,
+ * at random instants from 1970 to 2262 and around midnights. */
+static void test_timestamps(void **state) {
+  (void)state;
+  char dir[128];
+  lu_new_dir(dir, sizeof dir);
+  fixgw_file_log_config_t c;
+  cfg_for(&c, dir);
+  fixgw_log_t log;
+  create_ok(&c, &log);
+  unsigned seed = (unsigned)time(NULL);
+  const char *env = getenv("FIXGW_TEST_SEED");
+  if (env) seed = (unsigned)strtoul(env, NULL, 10);
+  print_message("  seed %u (FIXGW_TEST_SEED=%u replays it)\n", seed, seed);
+  srand(seed);
+  enum { NT = 2000 };
+  static int64_t t[NT];
+  for (int i = 0; i < NT; i++) {
+    uint64_t r = ((uint64_t)rand() << 42) ^ ((uint64_t)rand() << 21) ^ (uint64_t)rand();
+    if (i % 4 == 0) r = (r % 100000) * (uint64_t)DAY + (uint64_t)DAY - 1 - r % 3; /* near midnight */
+    t[i] = (int64_t)(r & (((uint64_t)1 << 63) - 1));
+    if (i % 8 == 0 && i) t[i] = t[i - 1] + 1; /* same day, cached date */
+    assert_int_equal(fixgw_log_incoming(&log, t[i], "x", 1), 0);
+  }
+  flush_ok(&log, T0);
+  char *b = lu_read(dir, MSGS, NULL);
+  const char *q = b;
+  for (int i = 0; i < NT; i++) {
+    char want[40];
+    assert_int_equal(fixgw_timestamp_format(t[i], FIXGW_TS_NANOS, want, sizeof want), 27);
+    if (memcmp(q, want, 27) != 0) fail_msg("t=%lld: %.27s, want %s", (long long)t[i], q, want);
+    assert_memory_equal(q + 27, " : x\n", 5);
+    q += 32;
+  }
+  assert_int_equal(*q, '\0');
+  free(b);
+  fixgw_log_destroy(&log);
 }
 
 static void test_prefix(void **state) {
@@ -696,7 +738,8 @@ static void test_no_allocation(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_format),         cmocka_unit_test(test_prefix),
+      cmocka_unit_test(test_format),         cmocka_unit_test(test_timestamps),
+      cmocka_unit_test(test_prefix),
       cmocka_unit_test(test_bad_arguments),  cmocka_unit_test(test_callback_log),
       cmocka_unit_test(test_rotate_size),    cmocka_unit_test(test_rotate_day),
       cmocka_unit_test(test_keep_and_backup_dir), cmocka_unit_test(test_buffer_full),
