@@ -637,14 +637,16 @@ static void test_unwritable_dir(void **state) {
   c.retry_ns = SEC;
   create_ok(&c, &log);
   log_lines(&log, 0, 3, T0);
-  assert_int_equal(fixgw_log_flush(&log, T0), FIXGW_EPERM);
+  int denied = fixgw_log_flush(&log, T0);
   fixgw_log_stats(&log, &st);
+  /* Undo the mount before any assertion can leave it behind. */
+  if (mounted) assert_int_equal(umount2(ro, 0), 0);
+  else assert_int_equal(chmod(ro, 0755), 0);
+  assert_int_equal(denied, FIXGW_EPERM);
   assert_true(st.failing);
   assert_non_null(strstr(st.last_error_text, "open "));
   assert_non_null(strstr(st.last_error_text, ro));
   assert_non_null(strstr(st.last_error_text, ".current.log: "));
-  if (mounted) assert_int_equal(umount2(ro, 0), 0);
-  else assert_int_equal(chmod(ro, 0755), 0);
   assert_true(fixgw_log_flush(&log, T0 + SEC) > 0);
   expect_sequence(ro, "messages", 0, 3, 0);
   fixgw_log_destroy(&log);
@@ -698,6 +700,70 @@ static void test_full_disk(void **state) {
   expect_sequence(dir, "messages", 0, 120, 0);
 }
 
+/* A real ENOSPC where a tmpfs can be mounted (root): a small tmpfs filled
+ * up by another file, then room made by deleting it. */
+/* The tmpfs case's steps; a failure is returned, not asserted, so the
+ * caller can unmount first. */
+static const char *tmpfs_steps(const char *dir) {
+  char filler[160];
+  snprintf(filler, sizeof filler, "%s/filler", dir);
+  FILE *f = fopen(filler, "w");
+  if (!f) return "filler";
+  static char block[4096];
+  while (fwrite(block, 1, sizeof block, f) == sizeof block && fflush(f) == 0) {}
+  fclose(f);
+  fixgw_file_log_config_t c;
+  cfg_for(&c, dir);
+  c.retry_ns = SEC;
+  fixgw_log_t log;
+  if (fixgw_file_log_create(&c, T0, &log)) return "create";
+  log_lines(&log, 0, 200, T0);
+  const char *bad = NULL;
+  fixgw_log_stats_t st;
+  if (fixgw_log_flush(&log, T0) != FIXGW_EFULL) bad = "flush on a full disk is not EFULL";
+  fixgw_log_stats(&log, &st);
+  if (!bad && (!st.failing || !strstr(st.last_error_text, MSGS) ||
+               !strstr(st.last_error_text, strerror(ENOSPC))))
+    bad = "full disk not reported";
+  if (!bad && unlink(filler)) bad = "unlink";
+  if (!bad && fixgw_log_flush(&log, T0 + SEC) <= 0) bad = "no recovery";
+  fixgw_log_stats(&log, &st);
+  if (!bad && st.failing) bad = "still failing";
+  fixgw_log_destroy(&log);
+  return bad;
+}
+
+/* A real ENOSPC where a tmpfs can be mounted (root): a small tmpfs filled
+ * up by another file, then room made by deleting it. */
+static void test_full_tmpfs(void **state) {
+  (void)state;
+  char dir[128];
+  lu_new_dir(dir, sizeof dir);
+  assert_int_equal(mkdir(dir, 0755), 0);
+  if (mount("fixgw-log-test", dir, "tmpfs", 0, "size=64k") != 0) {
+    print_message("  tmpfs not mountable (%s): skipped (RLIMIT_FSIZE case covers EFBIG)\n",
+                  strerror(errno));
+    skip();
+  }
+  const char *bad = tmpfs_steps(dir);
+  /* Every line once, in order, read before the files go with the mount. */
+  char *b = bad ? NULL : lu_read(dir, MSGS, NULL);
+  assert_int_equal(umount2(dir, 0), 0);
+  if (bad) fail_msg("%s", bad);
+  assert_non_null(b);
+  unsigned next = 0;
+  for (char *line = b; *line; next++) {
+    unsigned v;
+    assert_int_equal(sscanf(line + 30, "L%u", &v), 1);
+    assert_int_equal(v, next);
+    char *nl = strchr(line, '\n');
+    assert_non_null(nl);
+    line = nl + 1;
+  }
+  assert_int_equal(next, 200);
+  free(b);
+}
+
 /* ------------------------------------------------------ no allocation */
 
 static void test_no_allocation(void **state) {
@@ -744,7 +810,8 @@ int main(void) {
       cmocka_unit_test(test_rotate_size),    cmocka_unit_test(test_rotate_day),
       cmocka_unit_test(test_keep_and_backup_dir), cmocka_unit_test(test_buffer_full),
       cmocka_unit_test(test_long_lines),     cmocka_unit_test(test_unwritable_dir),
-      cmocka_unit_test(test_full_disk),      cmocka_unit_test(test_no_allocation),
+      cmocka_unit_test(test_full_disk),      cmocka_unit_test(test_full_tmpfs),
+      cmocka_unit_test(test_no_allocation),
   };
   return cmocka_run_group_tests(tests, lu_setup, lu_teardown);
 }
