@@ -220,6 +220,50 @@ static void test_bad_arguments(void **state) {
   fixgw_log_destroy(&log);
 }
 
+/* The host's allocator: the k-th allocation fails; every one is freed. */
+typedef struct failing {
+  int fail_at, calls, live;
+} failing_t;
+
+static void *f_alloc(size_t n, void *u) {
+  failing_t *f = u;
+  if (f->calls++ == f->fail_at) return NULL;
+  f->live++;
+  return malloc(n);
+}
+
+static void f_free(void *p, void *u) {
+  ((failing_t *)u)->live--;
+  free(p);
+}
+
+static void test_allocation_failure(void **state) {
+  (void)state;
+  char dir[128];
+  lu_new_dir(dir, sizeof dir);
+  int total = -1;
+  for (int k = 0; k < 16; k++) {
+    failing_t f = {k, 0, 0};
+    fixgw_allocator_t a = {f_alloc, f_free, &f};
+    fixgw_file_log_config_t c;
+    cfg_for(&c, dir);
+    c.allocator = &a;
+    fixgw_log_t log = {NULL, NULL};
+    int rc = fixgw_file_log_create(&c, T0, &log);
+    if (rc == 0) {
+      total = k; /* every allocation before k succeeded */
+      assert_int_equal(fixgw_log_event(&log, FIXGW_LOG_INFO, T0, "x"), 0);
+      fixgw_log_destroy(&log);
+      assert_int_equal(f.live, 0);
+      break;
+    }
+    assert_int_equal(rc, FIXGW_ENOMEM);
+    assert_null(log.ops);
+    assert_int_equal(f.live, 0);
+  }
+  assert_true(total > 0); /* create allocates, and only a few times */
+}
+
 /* ------------------------------------------------------- callback log */
 
 typedef struct seen {
@@ -806,7 +850,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_format),         cmocka_unit_test(test_timestamps),
       cmocka_unit_test(test_prefix),
-      cmocka_unit_test(test_bad_arguments),  cmocka_unit_test(test_callback_log),
+      cmocka_unit_test(test_bad_arguments),  cmocka_unit_test(test_allocation_failure),
+      cmocka_unit_test(test_callback_log),
       cmocka_unit_test(test_rotate_size),    cmocka_unit_test(test_rotate_day),
       cmocka_unit_test(test_keep_and_backup_dir), cmocka_unit_test(test_buffer_full),
       cmocka_unit_test(test_long_lines),     cmocka_unit_test(test_unwritable_dir),
