@@ -18,5 +18,6 @@
 #include "fixgw/router.h"
 #include "fixgw/tz.h"
 #include "fixgw/settings.h"
+#include "fixgw/log.h"
 
 #endif
