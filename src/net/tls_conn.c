@@ -92,9 +92,13 @@ static int send_out(fixgw_loop_t *loop, net_conn_t *c) {
 }
 
 void fixgw__net_tls_conn_release(fixgw_loop_t *loop, net_conn_t *c) {
-  /* A close_notify tells the peer the end is deliberate, not a cut; it
-   * goes out only if the socket takes it now. */
-  if (c->fd >= 0 && fixgw_tls_shutdown(c->tls) == 0) (void)send_out(loop, c);
+  /* A close_notify tells the peer the end is deliberate, not a cut, and
+   * after a failure the alert waiting says why; either goes out only if
+   * the socket takes it now. */
+  if (c->fd >= 0) {
+    (void)fixgw_tls_shutdown(c->tls);
+    (void)send_out(loop, c);
+  }
   fixgw_tls_free(c->tls);
   c->tls = NULL;
 }
