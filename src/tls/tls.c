@@ -448,6 +448,10 @@ int fixgw_tls_read(fixgw_tls_t *t, void *buf, size_t cap, size_t *got) {
   if (!t || !buf || !got || cap == 0) return FIXGW_EINVAL;
   *got = 0;
   if (t->err) return t->err;
+  /* Nothing buffered after the handshake: no record to open, and the
+   * failing SSL_read (with its error-queue work) is skipped. */
+  if (t->done && !t->eof && !SSL_has_pending(t->ssl) && BIO_ctrl_pending(SSL_get_rbio(t->ssl)) == 0)
+    return FIXGW_EAGAIN;
   ERR_clear_error();
   size_t n = 0;
   int r = SSL_read_ex(t->ssl, buf, cap, &n);
