@@ -75,6 +75,8 @@ typedef struct peer {
   unsigned logons, logouts;
   fixgw_disconnect_reason last_logout;
   unsigned orders_in; /* acceptor: NewOrderSingle received */
+  unsigned owed;      /* acceptor: answers the full transmit buffer refused */
+  unsigned pauses;    /* acceptor: input paused for them */
   unsigned acks_in;   /* initiator: ExecutionReport received */
   unsigned to_send;   /* initiator: orders wanted in all */
   unsigned sent;
@@ -126,8 +128,16 @@ static int on_app(fixgw_session_t *s, const fixgw_msg_t *m, void *u) {
     p->orders_in++;
     fixgw_str_t id = {"?", 1};
     fixgw_msg_get_str(m, 11, &id);
-    /* From a callback a send only queues; the loop writes it after. */
-    assert_int_equal(send_er(p, id.ptr, id.len), 0);
+    /* From a callback a send only queues; the loop writes it after. A
+     * full transmit buffer pauses input until the answers owed went out
+     * (pay_owed), as fixgw-executor does. */
+    int rc = p->owed ? FIXGW_EAGAIN : send_er(p, id.ptr, id.len);
+    if (rc == FIXGW_EAGAIN) {
+      p->owed++;
+      p->pauses++;
+      return FIXGW_CB_PAUSE;
+    }
+    assert_int_equal(rc, 0);
     return FIXGW_CB_OK;
   }
   if (p->initiator && m->msgtype.ptr[0] == '8') {
@@ -231,8 +241,19 @@ static fixgw_loop_t *make_loop(const char *name, uint32_t max_conns, bool busy) 
   return l;
 }
 
+static peer_t *g_acceptors[2];
+
+/* Answers an acceptor owes, sent from outside the loop as room allows. */
+static void pay_owed(void) {
+  for (int i = 0; i < 2; i++) {
+    peer_t *p = g_acceptors[i];
+    while (p && p->owed && send_er(p, "OWED", 4) == 0) p->owed--;
+  }
+}
+
 /* One turn of each loop; with both, neither sleeps (they share a thread). */
 static void turn(fixgw_loop_t *a, fixgw_loop_t *b) {
+  pay_owed();
   if (a) assert_true(fixgw_loop_run_once(a, b ? 0 : 5) >= 0);
   if (b) assert_true(fixgw_loop_run_once(b, a ? 0 : 5) >= 0);
 }
@@ -371,6 +392,8 @@ static void tls_acceptor(tls_pairing_t *p, const char *cert, const char *key) {
   p->lb = make_loop("ini-loop", 16, false);
   peer_init(&p->acc, "acc", false, "SERVER", "CLIENT");
   peer_init(&p->acc2, "acc2", false, "SERVER", "CLIENT2");
+  g_acceptors[0] = &p->acc;
+  g_acceptors[1] = &p->acc2;
   p->r = router_for(&p->acc, 4);
   assert_int_equal(fixgw_router_add(p->r, fixgw_session_id(p->acc2.s), p->acc2.s), 0);
   p->sctx = tls_server(cert, key);
@@ -395,6 +418,7 @@ static void tls_initiator(tls_pairing_t *p, uint16_t version, unsigned orders) {
 }
 
 static void tls_end(tls_pairing_t *p) {
+  g_acceptors[0] = g_acceptors[1] = NULL;
   fixgw_loop_destroy(p->la);
   fixgw_loop_destroy(p->lb);
   fixgw_router_destroy(p->r);
@@ -513,6 +537,38 @@ static void test_bad_certificate_refused(void **state) {
   tls_end(&p);
 }
 
+static void test_burst_through_full_buffers(void **state) {
+  (void)state;
+  tls_pairing_t p;
+  tls_acceptor(&p, C.server, C.server_key);
+  tls_initiator(&p, FIXGW_TLS_1_3, 1);
+  RUN_UNTIL(p.la, p.lb, p.ini.acks_in == 1, 5000);
+  /* Queue orders from outside the loop as fast as the session's transmit
+   * buffer takes them while only the initiator turns: the acceptor reads
+   * nothing, its socket fills, and TLS writes stop part-way and resume on
+   * the same bytes. Then both turn until every order is answered. */
+  p.ini.to_send = 20000;
+  uint64_t end = mono_ms() + 300;
+  while (mono_ms() < end && p.ini.sent < p.ini.to_send) {
+    while (p.ini.sent < p.ini.to_send && send_order(&p.ini) == 0) {
+    }
+    turn(NULL, p.lb);
+  }
+  unsigned burst = p.ini.sent;
+  printf("  %u orders sent while the acceptor was not reading\n", burst);
+  assert_true(burst > 500);
+  p.ini.to_send = burst;
+  RUN_UNTIL(p.la, p.lb, p.ini.acks_in == p.ini.to_send, 30000);
+  assert_int_equal(p.acc.orders_in, p.ini.to_send);
+  assert_int_equal(p.acc.owed, 0);
+  printf("  all %u answered; input paused %u times for a full transmit buffer\n",
+         p.ini.to_send, p.acc.pauses);
+  assert_true(p.acc.pauses > 0); /* the pause path with TLS bytes buffered ran */
+  assert_int_equal(p.ini.logouts, 0);
+  assert_int_equal(fixgw_session_next_target_seq(p.acc.s), p.ini.to_send + 2);
+  tls_end(&p);
+}
+
 static void test_wrong_role_context(void **state) {
   (void)state;
   tls_pairing_t p;
@@ -552,6 +608,7 @@ int main(void) {
       cmocka_unit_test(test_session_pair_tls12),
       cmocka_unit_test(test_plain_client_on_tls_port),
       cmocka_unit_test(test_bad_certificate_refused),
+      cmocka_unit_test(test_burst_through_full_buffers),
       cmocka_unit_test(test_wrong_role_context),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
