@@ -304,6 +304,8 @@ static void conn_settle_(fixgw_loop_t *loop, net_conn_t *c, bool timer_ran) {
   net_sess_t *e = &loop->sess[c->sess];
   fixgw_session_t *s = e->s;
   bool r = fixgw_session_want_read(s), w = fixgw_session_want_write(s);
+  /* TLS: what the session wrote may still wait as ciphertext. */
+  if (c->tls) w = fixgw__net_tls_settle(loop, c, r, w);
   if (!r && !w && !c->paused) {
     /* The session chose to end it (Logout done, timeout, protocol, fatal);
      * its on_logout has the precise reason. */
@@ -311,7 +313,6 @@ static void conn_settle_(fixgw_loop_t *loop, net_conn_t *c, bool timer_ran) {
     return;
   }
   if (e->initiator && fixgw_session_is_logged_on(s)) fixgw__net_backoff_reset(e);
-  if (c->tls) w = fixgw__net_tls_settle(loop, c, r, w);
   uint32_t want = (r ? EPOLLIN : 0u) | (w ? EPOLLOUT : 0u);
   if (fixgw__net_watch(loop, c, want)) {
     fixgw__net_conn_close(loop, c, FIXGW_DR_IO_ERROR);

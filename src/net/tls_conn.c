@@ -21,6 +21,8 @@
 
 /* Socket reads per event, as the plain path's READ_BUDGET. */
 #define TLS_READ_BUDGET 64
+/* How long a finished session's last ciphertext may wait for the socket. */
+#define TLS_LINGER_NS 2000000000ull
 
 typedef struct net_tls_ini {
   fixgw_tls_ctx_t *ctx;
@@ -237,6 +239,15 @@ bool fixgw__net_tls_settle(fixgw_loop_t *loop, net_conn_t *c, bool r, bool w) {
   size_t n;
   fixgw_tls_out_pending(c->tls, &p, &n);
   if (r && fixgw_tls_has_buffered(c->tls)) loop->immediate = true;
+  if (!r && !w && n > 0) {
+    /* The session is done, but its last bytes (a Logout) are still
+     * ciphertext here, where plain TCP would have them in the kernel:
+     * linger until they are sent, for a bounded time. */
+    if (c->deadline == UINT64_MAX) c->deadline = loop->now.mono_ns + TLS_LINGER_NS;
+    if (loop->now.mono_ns >= c->deadline) return false;
+    fixgw__net_deadline(loop, c->deadline);
+    return true;
+  }
   /* Session output waits for the handshake: polling for writability
    * before it is done would spin. */
   return n > 0 || (w && fixgw_tls_handshake_done(c->tls));
