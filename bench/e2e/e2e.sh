@@ -2,7 +2,8 @@
 # End-to-end round trips, loopback, two processes: NewOrderSingle out,
 # ExecutionReport back, timed by the client, for
 #   fixgw   fixgw-client  <-> fixgw-executor  (memory store; and the file
-#           store written to the OS, QuickFIX's durability, at window 1)
+#           store written to the OS, QuickFIX's durability, at window 1;
+#           and over TLS 1.3 at window 1, when built with TLS)
 #   qf      qf-client     <-> qf-executor     (QuickFIX 1.15, memory store)
 #   tcp     tcp_pingpong client <-> server    (the same bytes, no engine)
 # at window 1 (one order in flight) and window 100, all blocking (the
@@ -41,6 +42,11 @@ cmake --build "$B" -j"$(nproc)" --target fixgw-executor fixgw-client qf-executor
   cat "$B.e2e-build.log"
   exit 1
 }
+# TLS rows when the build has TLS: certificates made by bench/tls/tls_certs.
+TC=
+if cmake --build "$B" --target tls_certs >>"$B.e2e-build.log" 2>&1; then
+  TC=$(find "$B/bench/tls" -type f -name tls_certs -perm -u+x | head -n 1)
+fi
 FX=$B/examples/executor/fixgw-executor
 FC=$B/examples/client/fixgw-client
 QX=$B/tests/interop/qf-executor
@@ -56,6 +62,7 @@ SP=
 cleanup() {
   if [ -n "$SP" ] && kill -0 "$SP" 2>/dev/null; then kill -KILL "$SP" 2>/dev/null || true; fi
   rm -rf "$TMP"
+  if [ -n "${TLS_DIR:-}" ]; then rm -rf "$TLS_DIR"; fi
 }
 trap cleanup EXIT
 
@@ -90,6 +97,18 @@ ResetOnLogon=Y
 BeginString=FIX.4.4
 EOF
 sed "s|^ResetOnLogon=Y|ResetOnLogon=Y\nFileStorePath=$TMP/fc-store|" "$TMP/fc.cfg" >"$TMP/fc-file.cfg"
+TLS_DIR=
+if [ -n "$TC" ]; then
+  CERTS=$("$TC")
+  TLS_DIR=$(sed -n 's/.*dir=\([^ ]*\).*/\1/p' <<<"$CERTS")
+  TLS_CA=$(sed -n 's/.*ca=\([^ ]*\).*/\1/p' <<<"$CERTS")
+  TLS_CRT=$(sed -n 's/.*server=\([^ ]*\).*/\1/p' <<<"$CERTS")
+  TLS_KEY=$(sed -n 's/.*server_key=\([^ ]*\).*/\1/p' <<<"$CERTS")
+  sed "s|^ResetOnLogon=Y|ResetOnLogon=Y\nSocketUseSSL=Y\nSSLProtocol=TLSv1_3\nServerCertificateFile=$TLS_CRT\nServerCertificateKeyFile=$TLS_KEY|" \
+    "$TMP/fx.cfg" >"$TMP/fx-tls.cfg"
+  sed "s|^ResetOnLogon=Y|ResetOnLogon=Y\nSocketUseSSL=Y\nSSLProtocol=TLSv1_3\nCertificationAuthoritiesFile=$TLS_CA|" \
+    "$TMP/fc.cfg" >"$TMP/fc-tls.cfg"
+fi
 QACFG=tests/interop/qf_acceptor.cfg
 QICFG=tests/interop/qf_initiator.cfg
 
@@ -146,6 +165,10 @@ for mode in $MODES; do
       "$FC" -c "$TMP/fc.cfg" --memory-store --timeout 100 "${bp[@]}"
     run qf "$mode" "$w" "$n" "$QX" -c "$QACFG" --port 0 "${bp[@]}" -- \
       "$QC" -c "$QICFG" --session FIX.4.4 --timeout 100 "${bp[@]}"
+    if [ -n "$TLS_DIR" ] && [ "$w" = 1 ]; then
+      run fixgw-tls "$mode" 1 "$n" "$FX" -c "$TMP/fx-tls.cfg" --memory-store "${bp[@]}" -- \
+        "$FC" -c "$TMP/fc-tls.cfg" --memory-store --timeout 100 "${bp[@]}"
+    fi
   done
   rm -rf "$TMP/fx-store" "$TMP/fc-store"
   run fixgw-file "$mode" 1 "$N1" "$FX" -c "$TMP/fx-file.cfg" --sync os "${bp[@]}" -- \
@@ -191,5 +214,9 @@ for mode in $MODES; do
     -v qo="$(pick qf 100 orders_per_s)" 'BEGIN {
       printf "%s: fixgw p50 / tcp p50 = %.2f (target <= 1.2); qf p99 / fixgw p99 = %.1f (>= 3);", m, fp50 / tp50, qp99 / fp99
       printf " file / memory p50 = %.2f (<= 1.2); w100 fixgw / qf orders/s = %.1f (>= 10), fixgw %d orders/s (>= 500000)\n", ffp50 / fp50, fo / qo, fo }'
+  if [ -n "$TLS_DIR" ]; then
+    awk -v m="$mode" -v sp50="$(pick fixgw-tls 1 p50_us)" -v fp50="$(pick fixgw 1 p50_us)" 'BEGIN {
+      printf "%s: fixgw-tls (TLS 1.3) p50 / fixgw p50 = %.2f (target <= 1.3)\n", m, sp50 / fp50 }'
+  fi
 done
 echo "e2e: JSON in $JSON"

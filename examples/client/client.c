@@ -54,6 +54,7 @@ static const char *prog = "fixgw-client";
 typedef struct client {
   host_sess_t h; /* first: the session's user pointer is both */
   fixgw_loop_t *loop;
+  struct fixgw_tls_ctx *tls; /* SocketUseSSL=Y, else NULL */
   uint64_t n, window, next, answered, acked, fills, unknown, bad, dups;
   double rate;
   uint64_t t_logon, first_send, last_ack;
@@ -547,6 +548,11 @@ int main(int argc, char **argv) {
   io.sock.no_delay = ss->socket_nodelay;
   io.sock.sndbuf = (int)ss->socket_send_buffer_size;
   io.sock.rcvbuf = (int)ss->socket_receive_buffer_size;
+  if (host_tls_ctx(prog, ss, false, &c->tls)) {
+    rc = 2;
+    goto out_loop;
+  }
+  io.tls = c->tls;
   r = fixgw_net_initiator_add(c->loop, c->h.s, &hosts, ss->reconnect_interval_s, &io);
   if (r != 0) {
     fprintf(stderr, "%s: %s: cannot initiate to %s:%u: %s\n", prog, c->h.name,
@@ -636,6 +642,7 @@ int main(int argc, char **argv) {
 
 out_loop:
   fixgw_loop_destroy(c->loop);
+  host_tls_free(c->tls);
 out_sess:
   fixgw_session_destroy(c->h.s);
 out_store:

@@ -345,6 +345,7 @@ int main(int argc, char **argv) {
   exec_sess_t *es = calloc(nacc, sizeof *es);
   fixgw_router_t *router = NULL;
   fixgw_loop_t *loop = NULL;
+  struct fixgw_tls_ctx *tls = NULL;
   size_t made = 0;
   if (!es || fixgw_router_create((uint32_t)nacc, NULL, &router) != 0) {
     fprintf(stderr, "%s: out of memory\n", prog);
@@ -396,6 +397,12 @@ int main(int argc, char **argv) {
   fixgw_net_acceptor_opts_t ao;
   fixgw_net_acceptor_opts_default(&ao);
   ao.router = router;
+  /* One port, one TLS context: the first acceptor session's keys. */
+  if (host_tls_ctx(prog, first, true, &tls)) {
+    rc = 2;
+    goto out;
+  }
+  ao.tls = tls;
   ao.sock.no_delay = first->socket_nodelay;
   ao.sock.sndbuf = (int)first->socket_send_buffer_size;
   ao.sock.rcvbuf = (int)first->socket_receive_buffer_size;
@@ -450,6 +457,7 @@ int main(int argc, char **argv) {
 
 out:
   if (loop) fixgw_loop_destroy(loop);
+  host_tls_free(tls);
   for (size_t i = 0; i < made; i++) {
     if (status && es[i].h.s) {
       char extra[256];

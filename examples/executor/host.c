@@ -8,6 +8,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#ifdef FIXGW_HAVE_TLS
+#include "fixgw/tls.h"
+#endif
 
 fixgw_now_t host_now(void) {
   struct timespec m, r;
@@ -22,6 +25,34 @@ uint64_t host_mono_ns(void) {
   struct timespec m;
   clock_gettime(CLOCK_MONOTONIC, &m);
   return (uint64_t)m.tv_sec * 1000000000u + (uint64_t)m.tv_nsec;
+}
+
+int host_tls_ctx(const char *prog, const fixgw_session_settings_t *ss, bool server,
+                 struct fixgw_tls_ctx **out) {
+  *out = NULL;
+  if (!ss->tls.enabled) return 0;
+#ifdef FIXGW_HAVE_TLS
+  fixgw_tls_config_t cfg;
+  fixgw_tls_config_from_settings(ss, server ? FIXGW_TLS_SERVER : FIXGW_TLS_CLIENT, &cfg);
+  char err[256];
+  int rc = fixgw_tls_ctx_create(&cfg, out, err, sizeof err);
+  if (rc) {
+    fprintf(stderr, "%s: TLS: %s\n", prog, err);
+    return 2;
+  }
+  return 0;
+#else
+  fprintf(stderr, "%s: TLS: SocketUseSSL=Y, but libfixgw was built without libssl-dev\n", prog);
+  return 2;
+#endif
+}
+
+void host_tls_free(struct fixgw_tls_ctx *ctx) {
+#ifdef FIXGW_HAVE_TLS
+  fixgw_tls_ctx_free(ctx);
+#else
+  (void)ctx;
+#endif
 }
 
 int host_settings_load(const char *prog, const char *path, fixgw_settings_t **out) {

@@ -75,6 +75,14 @@ void host_loop_log(fixgw_loop_t *loop, fixgw_log_level lv, const char *line, voi
  * ..." describing h, to f. extra (may be NULL) is appended. */
 void host_status(FILE *f, const host_sess_t *h, const char *extra);
 
+/* The TLS context *ss asks for (SocketUseSSL=Y), server or client side;
+ * *out NULL when it asks for none. Prints "prog: TLS: reason" and returns
+ * 2 (the exit code) when the context cannot be made or TLS is not built
+ * in; 0 otherwise. Free with host_tls_free(). */
+int host_tls_ctx(const char *prog, const fixgw_session_settings_t *ss, bool server,
+                 struct fixgw_tls_ctx **out);
+void host_tls_free(struct fixgw_tls_ctx *ctx);
+
 /* Sync and close the store. */
 void host_store_close(host_sess_t *h);
 

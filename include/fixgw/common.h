@@ -24,7 +24,7 @@ extern "C" {
  * -1..-29   general; -30..-69 codec (wire format); -70..-99 conversions and
  * groups; -100.. runtime building blocks; -200.. dictionaries; -300..
  * sessions, stores and settings (fixgw_err_is_fatal() says which end a
- * session).
+ * session); -320.. TLS (fixgw/tls.h).
  */
 #define FIXGW_ERRNO_MAP(X)                                                   \
   X(OK, 0, "success")                                                        \
@@ -78,6 +78,10 @@ extern "C" {
   X(EFATAL, -304, "the session stopped after a fatal error")               \
   X(ESETTINGS, -305, "settings file or value is invalid")                  \
   X(ETZ, -306, "time zone unknown or its file is invalid")                  \
+  X(ETLS, -320, "TLS failed: handshake or record error (see the connection's text)") \
+  X(ETLSCERT, -321, "TLS certificate rejected (see the connection's text)")  \
+  X(ETLSPLAIN, -322, "the peer does not speak TLS (plain TCP on a TLS port?)") \
+  X(ETLSCLOSED, -323, "the TLS peer closed the connection (close_notify)")   \
   X(ETRUNCATED, -42, "stream ended inside a message")
 
 typedef enum fixgw_err {

@@ -60,6 +60,7 @@ extern "C" {
 #endif
 
 typedef struct fixgw_loop fixgw_loop_t;
+struct fixgw_tls_ctx; /* fixgw/tls.h */
 
 /* ------------------------------------------------------------ the loop */
 
@@ -241,6 +242,11 @@ typedef struct fixgw_net_initiator_opts {
   uint32_t backoff_max_s;
   /* Each delay is spread by +-jitter_pct percent, 0..50. Default 20. */
   uint32_t jitter_pct;
+  /* TLS (fixgw/tls.h, a FIXGW_TLS_CLIENT context): NULL (default) is
+   * plain TCP. Each connection checks the server's certificate against
+   * the host it connects to (the SocketConnectHost<n> the address came
+   * from). Borrowed like s; the connections hold their own reference. */
+  struct fixgw_tls_ctx *tls;
 } fixgw_net_initiator_opts_t;
 
 void fixgw_net_initiator_opts_default(fixgw_net_initiator_opts_t *o);
@@ -263,8 +269,15 @@ void fixgw_net_initiator_opts_default(fixgw_net_initiator_opts_t *o);
  * fixgw_loop_remove() or fixgw_loop_destroy(). opts NULL: the defaults.
  * An acceptor session given here is found out at its first connect
  * (logged, then never retried).
+ * TLS (opts->tls): the session is connected once TCP is, and its Logon
+ * goes out as soon as the handshake allows; a failed handshake (a
+ * certificate expired, of another CA or for another host, a peer that
+ * does not speak TLS) is logged with its reason and ends that connection
+ * (FIXGW_DR_IO_ERROR), then reconnects as any lost connection does.
  * Returns 0, FIXGW_EINVAL (NULL, no hosts, port 0, s already connected or
- * already driven, bind_host not a numeric address, jitter over 50),
+ * already driven, bind_host not a numeric address, jitter over 50, tls
+ * not a client context), FIXGW_ENOTSUP (tls given, built without TLS),
+ * FIXGW_ENOMEM (the TLS host table),
  * FIXGW_ENOTFOUND (a host does not resolve: logged with gai_strerror),
  * FIXGW_EFULL (max_sessions driven), FIXGW_EBUSY.
  */
@@ -298,6 +311,9 @@ typedef struct fixgw_net_acceptor_opts {
   void *user;                        /* for on_template */
   fixgw_net_sock_opts_t sock;        /* applied to every accepted socket */
   int backlog;                       /* listen(); default 128 */
+  /* TLS (a FIXGW_TLS_SERVER context) for every connection on this port;
+   * NULL (default): plain TCP. Borrowed until the loop is destroyed. */
+  struct fixgw_tls_ctx *tls;
 } fixgw_net_acceptor_opts_t;
 
 void fixgw_net_acceptor_opts_default(fixgw_net_acceptor_opts_t *o);
@@ -312,11 +328,16 @@ void fixgw_net_acceptor_opts_default(fixgw_net_acceptor_opts_t *o);
  *   - an exact match whose session is disconnected: connected(), and the
  *     buffered bytes are fed to it (fixgw_session_feed);
  *   - a template match: on_template creates the session, as above;
+ *   - with TLS (opts->tls), the handshake runs first and the routing
+ *     buffer holds the decrypted bytes; a failed handshake, or a plain
+ *     TCP client on the TLS port (its first bytes are plain text), is
+ *     refused with a log line naming the reason;
  *   - garbage (not FIX), a first message that is not a Logon, unknown
  *     CompIDs, a session already connected, a full pool, or no routing
  *     within route_timeout_ms: the connection is closed with a log line,
  *     counted in refused, and no other connection is touched.
- * Returns 0, FIXGW_EINVAL (NULL loop, host or router), FIXGW_ENOTFOUND
+ * Returns 0, FIXGW_EINVAL (NULL loop, host or router, tls not a server
+ * context), FIXGW_ENOTSUP (tls given, built without TLS), FIXGW_ENOTFOUND
  * (host does not resolve), FIXGW_EFULL (max_listeners), FIXGW_ESYS
  * (socket, bind or listen failed: logged), FIXGW_EBUSY.
  */

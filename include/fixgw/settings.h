@@ -147,6 +147,43 @@
  *     ValidateLengthAndChecksum  Y only: the session always checks
  *                                BodyLength and CheckSum; N is an error
  *
+ *   TLS (s.tls; fixgw_tls_config_from_settings() in fixgw/tls.h makes a
+ *   TLS config of them, and net/ runs the connection over it). QuickFIX's
+ *   key names; QuickFIX switches TLS on by choosing its SSL socket
+ *   classes, libfixgw by a key of QuickFIX/J's:
+ *     SocketUseSSL         s.tls.enabled, default N. The other TLS keys
+ *                          are checked either way but act only with Y.
+ *     SSLProtocol          s.tls.min_version .. max_version, QuickFIX's
+ *                          syntax: words SSLv2, SSLv3, TLSv1, TLSv1_1,
+ *                          TLSv1_2, TLSv1_3, all, each optionally with +
+ *                          (add) or - (remove), a bare word replacing the
+ *                          set ("all -SSLv2", "+TLSv1_2 +TLSv1_3",
+ *                          "TLSv1_3"). Versions below TLS 1.2 are never
+ *                          spoken; a set without 1.2 or 1.3 is an error.
+ *                          Default 1.2 .. 1.3
+ *     SSLCipherSuite       s.tls.cipher_suite: OpenSSL cipher list for
+ *                          TLS <= 1.2
+ *     TLSCipherSuites      s.tls.tls_cipher_suites: TLS 1.3 suites
+ *     ServerCertificateFile, ServerCertificateKeyFile
+ *                          acceptors: PEM certificate (chain) and key,
+ *                          both required with SocketUseSSL=Y
+ *     ServerCertificateKeyPassword
+ *                          acceptors: the key's passphrase, a secret
+ *     ClientCertificateFile, ClientCertificateKeyFile,
+ *     ClientCertificateKeyPassword
+ *                          initiators: the certificate sent to the
+ *                          server (optional; file and key together)
+ *     CertificationAuthoritiesFile, CertificationAuthoritiesDirectory
+ *                          trusted CAs (PEM file, hashed directory);
+ *                          neither: the system's
+ *     CertificateVerifyLevel
+ *                          acceptors: client certificates, 0 not asked
+ *                          for (default), 1 optional, 2 required
+ *     SSLVerifyHostName    initiators: Y (default) checks that the
+ *                          server's certificate names SocketConnectHost
+ *                          (an IP SAN for an address); N only checks the
+ *                          chain
+ *
  *   Files (strings for the host, which makes the store and the log):
  *     FileStorePath, FileLogPath   s.file_store_path, s.file_log_path
  *
@@ -161,7 +198,8 @@
  *     MaxFields            c.max_fields, 8 .. 65535
  *     OverflowPolicy       backpressure | disconnect: c.overflow
  *
- * Secrets. A Password value "env:NAME" is the environment variable NAME
+ * Secrets. A Password value (likewise ServerCertificateKeyPassword and
+ * ClientCertificateKeyPassword) "env:NAME" is the environment variable NAME
  * (unset or empty: an error), "file:PATH" the first line of the file at
  * PATH (relative to the working directory; its line end stripped;
  * unreadable, empty or too long: an error); any other value is the
@@ -213,6 +251,27 @@ typedef struct fixgw_settings_host {
   uint16_t port;                          /* 1..65535 */
 } fixgw_settings_host_t;
 
+/* The TLS keys of a session (SocketUseSSL and the keys after it). Paths
+ * and cipher strings are NULL when unset. */
+typedef struct fixgw_settings_tls {
+  bool enabled;         /* SocketUseSSL */
+  /* SSLProtocol: 0x0303 (TLS 1.2) or 0x0304 (TLS 1.3), as fixgw/tls.h's
+   * FIXGW_TLS_1_2 / _1_3. */
+  uint16_t min_version, max_version;
+  const char *cipher_suite;      /* SSLCipherSuite */
+  const char *tls_cipher_suites; /* TLSCipherSuites */
+  const char *server_certificate_file;
+  const char *server_certificate_key_file;
+  char server_certificate_key_password[FIXGW_SECRET_MAX + 1];
+  const char *client_certificate_file;
+  const char *client_certificate_key_file;
+  char client_certificate_key_password[FIXGW_SECRET_MAX + 1];
+  const char *ca_file;      /* CertificationAuthoritiesFile */
+  const char *ca_directory; /* CertificationAuthoritiesDirectory */
+  uint32_t verify_level;    /* CertificateVerifyLevel 0..2 */
+  bool verify_host_name;    /* SSLVerifyHostName */
+} fixgw_settings_tls_t;
+
 /* One [SESSION], DEFAULT applied (or the DEFAULT section itself: see
  * fixgw_settings_defaults()). Strings are NUL-terminated; the pointers
  * are NULL when unset and, like every pointer in session (dict, app[],
@@ -243,6 +302,8 @@ typedef struct fixgw_session_settings {
   bool socket_nodelay;
   uint32_t socket_send_buffer_size;    /* 0: system default */
   uint32_t socket_receive_buffer_size; /* 0: system default */
+
+  fixgw_settings_tls_t tls;
 
   const char *file_store_path;
   const char *file_log_path;

@@ -94,6 +94,20 @@ enum slot {
   S_GAPM,
   S_MAXF,
   S_OVERFLOW,
+  S_TLS_USE,
+  S_TLS_PROTO,
+  S_TLS_CIPHER,
+  S_TLS13_CIPHERS,
+  S_SCERT,
+  S_SKEY,
+  S_SKEY_PW,
+  S_CCERT,
+  S_CKEY,
+  S_CKEY_PW,
+  S_CA_FILE,
+  S_CA_DIR,
+  S_VERIFY_LEVEL,
+  S_VERIFY_HOST,
   S_IGN0, /* + i, the keys of FIXGW_SETTINGS_IGNORED_KEYS */
   S_COUNT = S_IGN0 + 9
 };
@@ -123,7 +137,8 @@ enum kind {
   K_OVERFLOW,
   K_NONSTOP,
   K_IGN_BOOL,
-  K_IGN_PORT
+  K_IGN_PORT,
+  K_PROTO     /* SSLProtocol */
 };
 
 #define F_WILDCARD 0x01u /* "*" allowed with AcceptorTemplate=Y */
@@ -221,6 +236,31 @@ static const keydef KEYS[] = {
      1u << 20},
     {"MaxFields", K_U32, 0, S_MAXF, COFF(max_fields), 8, 65535},
     {"OverflowPolicy", K_OVERFLOW, 0, S_OVERFLOW, 0, 0, 0},
+    {"SocketUseSSL", K_BOOL, 0, S_TLS_USE, SOFF(tls.enabled), 0, 0},
+    {"SSLProtocol", K_PROTO, 0, S_TLS_PROTO, 0, 0, 0},
+    {"SSLCipherSuite", K_PATH, 0, S_TLS_CIPHER, SOFF(tls.cipher_suite), 0, 0},
+    {"TLSCipherSuites", K_PATH, 0, S_TLS13_CIPHERS, SOFF(tls.tls_cipher_suites), 0,
+     0},
+    {"ServerCertificateFile", K_PATH, 0, S_SCERT,
+     SOFF(tls.server_certificate_file), 0, 0},
+    {"ServerCertificateKeyFile", K_PATH, 0, S_SKEY,
+     SOFF(tls.server_certificate_key_file), 0, 0},
+    {"ServerCertificateKeyPassword", K_SECRET, 0, S_SKEY_PW,
+     SOFF(tls.server_certificate_key_password), 0, 0},
+    {"ClientCertificateFile", K_PATH, 0, S_CCERT,
+     SOFF(tls.client_certificate_file), 0, 0},
+    {"ClientCertificateKeyFile", K_PATH, 0, S_CKEY,
+     SOFF(tls.client_certificate_key_file), 0, 0},
+    {"ClientCertificateKeyPassword", K_SECRET, 0, S_CKEY_PW,
+     SOFF(tls.client_certificate_key_password), 0, 0},
+    {"CertificationAuthoritiesFile", K_PATH, 0, S_CA_FILE, SOFF(tls.ca_file), 0,
+     0},
+    {"CertificationAuthoritiesDirectory", K_PATH, 0, S_CA_DIR,
+     SOFF(tls.ca_directory), 0, 0},
+    {"CertificateVerifyLevel", K_U32, 0, S_VERIFY_LEVEL, SOFF(tls.verify_level), 0,
+     2},
+    {"SSLVerifyHostName", K_BOOL, 0, S_VERIFY_HOST, SOFF(tls.verify_host_name), 0,
+     0},
     /* FIXGW_SETTINGS_IGNORED_KEYS, in its order (the tests compare). */
     {"ScreenLogShowIncoming", K_IGN_BOOL, 0, S_IGN0 + 0, 0, 0, 0},
     {"ScreenLogShowOutgoing", K_IGN_BOOL, 0, S_IGN0 + 1, 0, 0, 0},
@@ -598,6 +638,36 @@ static bool is_utc(const char *name) {
          strcmp(name, "GMT") == 0 || strcmp(name, "Etc/GMT") == 0;
 }
 
+/* QuickFIX's SSLProtocol words into a set of versions: bit 0 SSLv2 ..
+ * bit 5 TLSv1_3; -1 for a word it does not know. */
+static int parse_protocols(const char *v, size_t n) {
+  static const struct {
+    const char *w;
+    unsigned bits;
+  } words[] = {{"SSLv2", 1u << 0},   {"SSLv3", 1u << 1},   {"TLSv1_1", 1u << 3},
+               {"TLSv1_2", 1u << 4}, {"TLSv1_3", 1u << 5}, {"TLSv1", 1u << 2},
+               {"all", 0x3fu}};
+  unsigned set = 0;
+  size_t i = 0;
+  while (i < n) {
+    while (i < n && blank(v[i])) i++;
+    if (i == n) break;
+    char action = 0;
+    if (v[i] == '+' || v[i] == '-') action = v[i++];
+    size_t j = i;
+    while (j < n && !blank(v[j])) j++;
+    size_t w;
+    for (w = 0; w < sizeof words / sizeof words[0]; w++)
+      if (j - i == strlen(words[w].w) && ieq(v + i, j - i, words[w].w)) break;
+    if (w == sizeof words / sizeof words[0]) return -1;
+    if (action == '+') set |= words[w].bits;
+    else if (action == '-') set &= ~words[w].bits;
+    else set = words[w].bits;
+    i = j;
+  }
+  return (int)set;
+}
+
 static void put(build *b, uint32_t off, const void *v, size_t n) {
   memcpy((char *)&b->st + off, v, n);
 }
@@ -904,6 +974,23 @@ static int apply(ctx *c, build *b, const line_t *l, uint8_t from) {
         return fail(c, FIXGW_ESETTINGS, line, k, kn,
                     "'%.*s%s' is not backpressure or disconnect", ECHO(v, vn));
       break;
+    case K_PROTO: {
+      int set = parse_protocols(v, vn);
+      if (set < 0)
+        return fail(c, FIXGW_ESETTINGS, line, k, kn,
+                    "'%.*s%s' is not a list of SSLv2, SSLv3, TLSv1, TLSv1_1, "
+                    "TLSv1_2, TLSv1_3 or all, each with an optional + or -",
+                    ECHO(v, vn));
+      bool v12 = set & (1 << 4), v13 = set & (1 << 5);
+      if (!v12 && !v13)
+        return fail(c, FIXGW_ESETTINGS, line, k, kn,
+                    "'%.*s%s' leaves neither TLSv1_2 nor TLSv1_3 (the only "
+                    "versions libfixgw speaks)",
+                    ECHO(v, vn));
+      b->st.tls.min_version = v12 ? 0x0303 : 0x0304;
+      b->st.tls.max_version = v13 ? 0x0304 : 0x0303;
+      break;
+    }
     case K_IGN_BOOL:
       break;
   }
@@ -1084,6 +1171,32 @@ static int resolve_common(ctx *c, build *b, bool strict) {
   return 0;
 }
 
+/* TLS keys: each side's own, and what SocketUseSSL=Y needs. */
+static int resolve_tls(ctx *c, build *b, bool acceptor) {
+  static const unsigned server_only[] = {S_SCERT, S_SKEY, S_SKEY_PW, S_VERIFY_LEVEL};
+  static const unsigned client_only[] = {S_CCERT, S_CKEY, S_CKEY_PW, S_VERIFY_HOST};
+  fixgw_settings_tls_t *t = &b->st.tls;
+  size_t i;
+  for (i = 0; i < 4; i++)
+    if (acceptor ? not_here(c, b, client_only[i], "an acceptor")
+                 : not_here(c, b, server_only[i], "an initiator"))
+      return c->rc;
+  const char *cert = acceptor ? t->server_certificate_file : t->client_certificate_file;
+  const char *key = acceptor ? t->server_certificate_key_file : t->client_certificate_key_file;
+  unsigned scert = acceptor ? S_SCERT : S_CCERT, skey = acceptor ? S_SKEY : S_CKEY;
+  if (!t->enabled) return 0;
+  if (acceptor && !cert)
+    return key_fail(c, b, S_SCERT, FIXGW_ESETTINGS,
+                    "required for an acceptor with SocketUseSSL=Y");
+  if (cert && !key)
+    return key_fail(c, b, skey, FIXGW_ESETTINGS, "required with %s",
+                    acceptor ? "ServerCertificateFile" : "ClientCertificateFile");
+  if (key && !cert)
+    return key_fail(c, b, scert, FIXGW_ESETTINGS, "required with %s",
+                    acceptor ? "ServerCertificateKeyFile" : "ClientCertificateKeyFile");
+  return 0;
+}
+
 static int resolve(ctx *c, build *b) {
   static const unsigned required[] = {S_BEGIN, S_SENDER, S_TARGET, S_CONNTYPE};
   static const struct {
@@ -1121,6 +1234,7 @@ static int resolve(ctx *c, build *b) {
              not_here(c, b, S_TEMPLATE, "an initiator")) {
     return c->rc;
   }
+  if (resolve_tls(c, b, acceptor)) return c->rc;
   if (fixt) {
     if (not_here(c, b, S_DD, "FIXT.1.1 (use TransportDataDictionary)"))
       return c->rc;
@@ -1303,6 +1417,9 @@ static void init_build(ctx *c, build *b) {
   b->st.connection_type = c->base.role;
   b->st.reconnect_interval_s = 30;
   b->st.socket_nodelay = true;
+  b->st.tls.min_version = 0x0303;
+  b->st.tls.max_version = 0x0304;
+  b->st.tls.verify_host_name = true;
 }
 
 static int run(ctx *c, build *def, build *cur) {

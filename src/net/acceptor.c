@@ -116,6 +116,10 @@ void fixgw__net_accept_event(fixgw_loop_t *loop, net_listener_t *l) {
       continue;
     }
     c->events = EPOLLIN;
+    if (l->opts.tls && fixgw__net_tls_accepted(loop, c, l)) {
+      fixgw__net_refuse(loop, c, "TLS setup failed");
+      continue;
+    }
     fixgw__net_log(loop, FIXGW_LOG_DEBUG, "%s: accepted on %s", peer, l->name);
   }
 }
@@ -181,6 +185,10 @@ static fixgw_session_t *route(fixgw_loop_t *loop, net_conn_t *c, net_listener_t 
 
 void fixgw__net_pending_event(fixgw_loop_t *loop, net_conn_t *c) {
   char *buf = fixgw__net_pend_buf(loop, c);
+  if (c->tls) {
+    if (!fixgw__net_tls_pending_read(loop, c)) return;
+    goto have_bytes; /* decrypted into the routing buffer */
+  }
   for (;;) {
     uint32_t room = loop->cfg.pending_bytes - c->pend_len;
     if (room == 0) break;
@@ -201,6 +209,7 @@ void fixgw__net_pending_event(fixgw_loop_t *loop, net_conn_t *c) {
     fixgw__net_conn_free(loop, c);
     return;
   }
+have_bytes:
   if (c->pend_len == 0) return;
   net_listener_t *l = &loop->lis[c->listener];
   fixgw_session_t *s = route(loop, c, l);
@@ -224,6 +233,10 @@ int fixgw_net_acceptor_listen(fixgw_loop_t *loop, const char *host, uint16_t por
     return FIXGW_EINVAL;
   if (loop->busy) return FIXGW_EBUSY;
   if (loop->nlis >= loop->cfg.max_listeners) return FIXGW_EFULL;
+  if (opts->tls) {
+    int trc = fixgw__net_tls_check_ctx(opts->tls, true);
+    if (trc) return trc;
+  }
   net_addr_t a;
   int rc = fixgw__net_resolve(loop, host, port, true, false, &a, 1);
   if (rc < 0) return rc;

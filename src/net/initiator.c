@@ -66,6 +66,11 @@ static void log_errno(fixgw_loop_t *loop, const char *peer, const char *call, in
 }
 
 static void connected(fixgw_loop_t *loop, net_conn_t *c, net_sess_t *e) {
+  if (e->tls && fixgw__net_tls_connected(loop, c, e)) {
+    fixgw__net_conn_free(loop, c);
+    attempt_failed(loop, e);
+    return;
+  }
   int rc = fixgw_session_connected(e->s, loop->now);
   if (rc) {
     char name[160];
@@ -208,14 +213,20 @@ int fixgw_net_initiator_add(fixgw_loop_t *loop, fixgw_session_t *s,
     if (hosts->host[i].port == 0 || !memchr(hosts->host[i].host, 0, sizeof hosts->host[i].host))
       return FIXGW_EINVAL;
   if (!loop->nsess_free) return FIXGW_EFULL;
+  if (opts->tls) {
+    int trc = fixgw__net_tls_check_ctx(opts->tls, false);
+    if (trc) return trc;
+  }
 
   /* Resolve into a scratch list first: nothing changes on failure. */
   net_addr_t addr[FIXGW_NET_ADDRS_MAX];
+  uint8_t addr_host[FIXGW_NET_ADDRS_MAX]; /* which host each came from (TLS names) */
   uint32_t n = 0;
   for (uint32_t i = 0; i < hosts->count && n < FIXGW_NET_ADDRS_MAX; i++) {
     int k = fixgw__net_resolve(loop, hosts->host[i].host, hosts->host[i].port, false, false,
                                addr + n, FIXGW_NET_ADDRS_MAX - n);
     if (k < 0) return k;
+    for (uint32_t j = n; j < n + (uint32_t)k; j++) addr_host[j] = (uint8_t)i;
     n += (uint32_t)k;
   }
   net_addr_t bind_addr;
@@ -241,6 +252,13 @@ int fixgw_net_initiator_add(fixgw_loop_t *loop, fixgw_session_t *s,
   e->max_ms = (uint64_t)opts->backoff_max_s * 1000u;
   if (e->max_ms < e->base_ms) e->max_ms = e->base_ms;
   e->backoff_ms = e->base_ms;
+  if (opts->tls) {
+    int trc = fixgw__net_tls_ini_setup(loop, e, opts, hosts, addr_host);
+    if (trc) {
+      fixgw__net_sess_free(loop, e);
+      return trc;
+    }
+  }
   /* The first connect is made by the next turn's pass. */
   e->reconnect_at = loop->now.mono_ns;
   loop->next_deadline = 0;

@@ -93,6 +93,7 @@ char *fixgw__net_pend_buf(fixgw_loop_t *loop, const net_conn_t *c) {
 }
 
 void fixgw__net_conn_free(fixgw_loop_t *loop, net_conn_t *c) {
+  if (c->tls) fixgw__net_tls_conn_release(loop, c);
   /* close() also takes the fd out of the epoll set: it is never dup'ed. */
   if (c->fd >= 0 && close(c->fd))
     fixgw__net_log(loop, FIXGW_LOG_WARN, "%s: close: %s", c->peer, strerror(errno));
@@ -146,6 +147,7 @@ void fixgw__net_sess_free(fixgw_loop_t *loop, net_sess_t *e) {
   loop->sess[last].live_pos = pos;
   e->used = false;
   e->s = NULL;
+  if (e->tls) fixgw__net_tls_ini_release(loop, e);
   loop->sess_free[loop->nsess_free++] = idx;
   loop->stats.sessions = loop->nslive;
 }
@@ -200,9 +202,14 @@ static void session_rc(fixgw_loop_t *loop, net_conn_t *c, const char *what, int 
   sess_log(loop, fixgw_err_is_fatal(rc) ? FIXGW_LOG_ERROR : FIXGW_LOG_WARN, s, what, rc);
 }
 
+void fixgw__net_session_rc(fixgw_loop_t *loop, net_conn_t *c, const char *what, int rc) {
+  session_rc(loop, c, what, rc);
+}
+
 /* Write what is pending until the socket would block or nothing is left.
  * false: the connection was closed. */
 static bool conn_flush(fixgw_loop_t *loop, net_conn_t *c) {
+  if (c->tls) return fixgw__net_tls_flush(loop, c);
   fixgw_session_t *s = loop->sess[c->sess].s;
   for (;;) {
     const char *p;
@@ -244,6 +251,7 @@ void fixgw__net_feed_pending(fixgw_loop_t *loop, net_conn_t *c) {
  * lending (back-pressure, pause, closing), or the budget is spent.
  * false: the connection was closed. */
 static bool conn_read(fixgw_loop_t *loop, net_conn_t *c) {
+  if (c->tls) return fixgw__net_tls_read(loop, c);
   fixgw_session_t *s = loop->sess[c->sess].s;
   if (c->pend != NET_NONE) {
     /* Routed bytes not yet taken come first, or order would break. */
@@ -296,6 +304,8 @@ static void conn_settle_(fixgw_loop_t *loop, net_conn_t *c, bool timer_ran) {
   net_sess_t *e = &loop->sess[c->sess];
   fixgw_session_t *s = e->s;
   bool r = fixgw_session_want_read(s), w = fixgw_session_want_write(s);
+  /* TLS: what the session wrote may still wait as ciphertext. */
+  if (c->tls) w = fixgw__net_tls_settle(loop, c, r, w);
   if (!r && !w && !c->paused) {
     /* The session chose to end it (Logout done, timeout, protocol, fatal);
      * its on_logout has the precise reason. */
@@ -357,6 +367,7 @@ static void attached_pass(fixgw_loop_t *loop, net_conn_t *c) {
     c->paused = false;
     session_rc(loop, c, "recv_commit", fixgw_session_recv_commit(s, 0, loop->now));
   }
+  if (c->tls && !fixgw__net_tls_resume(loop, c)) return;
   bool timer = fixgw_session_next_deadline(s) <= loop->now.mono_ns;
   if (timer) {
     int rc = fixgw_session_on_timer(s, loop->now);
@@ -642,6 +653,8 @@ void fixgw_loop_destroy(fixgw_loop_t *loop) {
   for (uint32_t i = 0; i < loop->nslive; i++) loop->sess[loop->slive[i]].disabled = true;
   while (loop->nlive) close_any(loop, &loop->conns[loop->live[loop->nlive - 1]], FIXGW_DR_HOST);
   for (uint32_t i = 0; i < loop->nlis; i++) fixgw__net_listener_close(loop, &loop->lis[i]);
+  for (uint32_t i = 0; i < loop->nslive; i++)
+    if (loop->sess[loop->slive[i]].tls) fixgw__net_tls_ini_release(loop, &loop->sess[loop->slive[i]]);
   close(loop->wakefd);
   close(loop->epfd);
   free_all(loop);

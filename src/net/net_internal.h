@@ -63,6 +63,7 @@ typedef struct net_conn {
   uint32_t pend_off; /* of which already fed to the session */
   int32_t listener;  /* accepted on, or NET_NONE */
   uint64_t deadline; /* connect or routing timeout, mono ns */
+  struct fixgw_tls *tls; /* NULL: plain TCP (tls_conn.c otherwise) */
   char peer[64];
 } net_conn_t;
 
@@ -85,6 +86,7 @@ typedef struct net_sess {
   net_addr_t bind_addr;
   fixgw_net_sock_opts_t sock;
   net_addr_t addr[FIXGW_NET_ADDRS_MAX];
+  struct net_tls_ini *tls; /* initiator over TLS, else NULL */
 } net_sess_t;
 
 typedef struct net_listener {
@@ -177,5 +179,71 @@ void fixgw__net_pending_event(fixgw_loop_t *loop, net_conn_t *c);
 void fixgw__net_refuse(fixgw_loop_t *loop, net_conn_t *c, const char *why);
 void fixgw__net_listener_close(fixgw_loop_t *loop, net_listener_t *l);
 void fixgw__net_listener_resume(fixgw_loop_t *loop, net_listener_t *l);
+
+/* An error from a session entry point on c: logged, pause noted. */
+void fixgw__net_session_rc(fixgw_loop_t *loop, net_conn_t *c, const char *what, int rc);
+
+/* tls_conn.c: TLS connections, hooked into the plain paths by a NULL
+ * test of c->tls / e->tls, so plain TCP pays one predictable branch. */
+#ifdef FIXGW_HAVE_TLS
+/* Instead of the plain read/flush of an attached connection. false: the
+ * connection was closed. */
+bool fixgw__net_tls_read(fixgw_loop_t *loop, net_conn_t *c);
+bool fixgw__net_tls_flush(fixgw_loop_t *loop, net_conn_t *c);
+/* Per pass: plaintext left inside TLS while the session had no room.
+ * false: closed. */
+bool fixgw__net_tls_resume(fixgw_loop_t *loop, net_conn_t *c);
+/* What to watch for writing: ciphertext waiting, or session output once
+ * the handshake is done; notes buffered input. */
+bool fixgw__net_tls_settle(fixgw_loop_t *loop, net_conn_t *c, bool r, bool w);
+/* A pending (acceptor) connection's bytes, through TLS into its routing
+ * buffer. false: the connection was closed. */
+bool fixgw__net_tls_pending_read(fixgw_loop_t *loop, net_conn_t *c);
+/* A connection accepted on a TLS listener, or connected by a TLS
+ * initiator to e->addr[e->next_addr]: its TLS object. 0 or an error
+ * (logged). */
+int fixgw__net_tls_accepted(fixgw_loop_t *loop, net_conn_t *c, net_listener_t *l);
+int fixgw__net_tls_connected(fixgw_loop_t *loop, net_conn_t *c, net_sess_t *e);
+/* ctx is a context of the role a listener (server) or initiator needs:
+ * 0, FIXGW_EINVAL; FIXGW_ENOTSUP when built without TLS. */
+int fixgw__net_tls_check_ctx(const struct fixgw_tls_ctx *ctx, bool server);
+/* close_notify best-effort, then free c->tls. */
+void fixgw__net_tls_conn_release(fixgw_loop_t *loop, net_conn_t *c);
+/* The initiator's TLS state: host names per address. */
+int fixgw__net_tls_ini_setup(fixgw_loop_t *loop, net_sess_t *e,
+                             const fixgw_net_initiator_opts_t *o,
+                             const fixgw_net_hosts_t *hosts, const uint8_t *addr_host);
+void fixgw__net_tls_ini_release(fixgw_loop_t *loop, net_sess_t *e);
+#else
+/* Never called: c->tls and e->tls stay NULL without TLS. */
+static inline bool fixgw__net_tls_read(fixgw_loop_t *l, net_conn_t *c) { (void)l, (void)c; return true; }
+static inline bool fixgw__net_tls_flush(fixgw_loop_t *l, net_conn_t *c) { (void)l, (void)c; return true; }
+static inline bool fixgw__net_tls_resume(fixgw_loop_t *l, net_conn_t *c) { (void)l, (void)c; return true; }
+static inline bool fixgw__net_tls_settle(fixgw_loop_t *l, net_conn_t *c, bool r, bool w) {
+  (void)l, (void)c, (void)r;
+  return w;
+}
+static inline bool fixgw__net_tls_pending_read(fixgw_loop_t *l, net_conn_t *c) { (void)l, (void)c; return false; }
+static inline int fixgw__net_tls_accepted(fixgw_loop_t *l, net_conn_t *c, net_listener_t *n) {
+  (void)l, (void)c, (void)n;
+  return FIXGW_ENOTSUP;
+}
+static inline int fixgw__net_tls_connected(fixgw_loop_t *l, net_conn_t *c, net_sess_t *e) {
+  (void)l, (void)c, (void)e;
+  return FIXGW_ENOTSUP;
+}
+static inline int fixgw__net_tls_check_ctx(const struct fixgw_tls_ctx *ctx, bool server) {
+  (void)ctx, (void)server;
+  return FIXGW_ENOTSUP;
+}
+static inline void fixgw__net_tls_conn_release(fixgw_loop_t *l, net_conn_t *c) { (void)l, (void)c; }
+static inline int fixgw__net_tls_ini_setup(fixgw_loop_t *l, net_sess_t *e,
+                                           const fixgw_net_initiator_opts_t *o,
+                                           const fixgw_net_hosts_t *h, const uint8_t *a) {
+  (void)l, (void)e, (void)o, (void)h, (void)a;
+  return FIXGW_ENOTSUP;
+}
+static inline void fixgw__net_tls_ini_release(fixgw_loop_t *l, net_sess_t *e) { (void)l, (void)e; }
+#endif
 
 #endif
