@@ -17,14 +17,21 @@
  *   crit_sat/<batch>    the same Critical stream, and Low posted as fast
  *                       as the ring takes it in between (saturating: the
  *                       I/O thread never idles)
+ *   tcp_send            the floor under every figure: one send(2) of 150
+ *                       bytes on a 127.0.0.1 TCP socket (TCP_NODELAY),
+ *                       timed alone, the reader on the same thread
  * <batch> is cfg.batch (messages taken per turn before a flush).
  * Counters: p50/p99 per level (ns), crit_mean, sent/s. Run:
  *   bench_gateway --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
  *                 --benchmark_enable_random_interleaving=true
  * (medians are the figures; compare crit_p99 of crit_sat and crit_alone). */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -299,6 +306,54 @@ static void run(fixgw_bench_state *st, void *arg) {
   env_close(&e);
 }
 
+static void tcp_send(fixgw_bench_state *st, void *arg) {
+  (void)arg;
+  pin_self(IO_CPU);
+  int ls = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t al = sizeof a;
+  if (ls < 0 || bind(ls, (struct sockaddr *)&a, sizeof a) || listen(ls, 1) ||
+      getsockname(ls, (struct sockaddr *)&a, &al)) {
+    fixgw_bench_error(st, "socket setup failed");
+    return;
+  }
+  int c = socket(AF_INET, SOCK_STREAM, 0);
+  if (c < 0 || connect(c, (struct sockaddr *)&a, sizeof a)) {
+    fixgw_bench_error(st, "connect failed");
+    return;
+  }
+  int r = accept(ls, NULL, NULL);
+  setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  char msg[150], sink[4096];
+  memset(msg, 'x', sizeof msg);
+  fixgw_hist_t *h = calloc(1, sizeof *h);
+  fixgw_hist_reset(h);
+  while (fixgw_bench_keep_running_batch(st, 100)) {
+    for (int k = 0; k < 100; k++) {
+      uint64_t t0 = fixgw_clock_now_ns(&clk);
+      if (send(c, msg, sizeof msg, MSG_NOSIGNAL) != (ssize_t)sizeof msg) {
+        fixgw_bench_error(st, "send failed");
+        break;
+      }
+      fixgw_hist_record(h, (int64_t)(fixgw_clock_now_ns(&clk) - t0));
+      while (recv(r, sink, sizeof sink, MSG_DONTWAIT) > 0) {
+      }
+    }
+  }
+  fixgw_hist_summary_t s;
+  fixgw_hist_summarize(h, &s);
+  fixgw_bench_counter(st, "send_p50", (double)s.p50, false, false);
+  fixgw_bench_counter(st, "send_p99", (double)s.p99, false, false);
+  fixgw_bench_counter(st, "send_mean", s.mean, false, false);
+  free(h);
+  close(r);
+  close(c);
+  close(ls);
+}
+
 int main(int argc, char **argv) {
   fixgw_clock_init(&clk, 0);
   const char *f = getenv("FIXGW_BENCH_FIFO");
@@ -313,5 +368,6 @@ int main(int argc, char **argv) {
   fixgw_bench_register("mixed", run, (void *)(intptr_t)SC_MIXED, batches, 3, 0);
   fixgw_bench_register("crit_alone", run, (void *)(intptr_t)SC_ALONE, batches, 3, 0);
   fixgw_bench_register("crit_sat", run, (void *)(intptr_t)SC_SAT, batches, 3, 0);
+  fixgw_bench_register("tcp_send", tcp_send, NULL, NULL, 0, 0);
   return fixgw_bench_main(&argc, argv);
 }
