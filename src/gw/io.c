@@ -175,8 +175,11 @@ static uint32_t drain(fixgw_gw_t *gw, bool stopping) {
 
 /* Sessions held for want of inbound buffers read again once one is back. */
 static void resume_held(fixgw_gw_t *gw) {
+  /* Cleared even when nothing is held any more (a hold that went with its
+   * connection), or a block-mode turn would never sleep again. */
+  if (__atomic_load_n(&gw->released, __ATOMIC_RELAXED))
+    __atomic_store_n(&gw->released, 0, __ATOMIC_RELAXED);
   if (gw->nheld == 0) return;
-  __atomic_store_n(&gw->released, 0, __ATOMIC_RELAXED);
   for (uint32_t i = 0; i < gw->nsess; i++) {
     gw_sess_t *gs = &gw->sess[i];
     if (!gs->held) continue;
