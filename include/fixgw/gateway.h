@@ -59,6 +59,11 @@
  * (fixgw_loop_hold_input), so TCP slows the peer; fixgw_gw_release lets
  * it read again.
  *
+ * Placement. The I/O thread wants a core of its own (cfg.cpu; with
+ * cfg.spin it keeps it at 100%): it shares nothing with the posters but
+ * the rings' cache lines. Queue -> wire ends at the return of the send(2)
+ * that took the message's last byte, so it includes that system call.
+ *
  * Memory. Everything is allocated by create and add_session (rings,
  * pools, in-flight tables, histograms ~265 KiB per level, the loop);
  * post, recv, release and the I/O thread's turns never allocate.
