@@ -116,8 +116,9 @@ static void session_cfg(fixgw_session_config_t *c, fixgw_store_t *st, bool accep
   c->store = *st;
 }
 
-/* A gateway with both sessions added and listening, not started. */
-static void fx_open(fx_t *f, const fixgw_gw_config_t *c) {
+/* A gateway with both sessions added and listening, not started;
+ * sockbuf > 0: that SO_SNDBUF / SO_RCVBUF on both ends. */
+static void fx_open_buf(fx_t *f, const fixgw_gw_config_t *c, int sockbuf) {
   memset(f, 0, sizeof *f);
   assert_int_equal(fixgw_gw_create(c, &f->gw), 0);
   fixgw_session_config_t sc;
@@ -128,7 +129,11 @@ static void fx_open(fx_t *f, const fixgw_gw_config_t *c) {
   o.session = &sc;
   assert_int_equal(fixgw_gw_add_session(f->gw, &o, &idx), 0);
   assert_int_equal(idx, SERVER);
-  assert_int_equal(fixgw_gw_listen(f->gw, "127.0.0.1", 0, &f->port, NULL), 0);
+  fixgw_net_initiator_opts_t io;
+  fixgw_net_initiator_opts_default(&io);
+  io.sock.no_delay = true;
+  io.sock.sndbuf = io.sock.rcvbuf = sockbuf;
+  assert_int_equal(fixgw_gw_listen(f->gw, "127.0.0.1", 0, &f->port, &io.sock), 0);
   session_cfg(&sc, &f->store[1], false);
   fixgw_net_hosts_t hosts;
   memset(&hosts, 0, sizeof hosts);
@@ -138,9 +143,12 @@ static void fx_open(fx_t *f, const fixgw_gw_config_t *c) {
   fixgw_gw_session_opts_default(&o);
   o.session = &sc;
   o.hosts = &hosts;
+  o.init = &io;
   assert_int_equal(fixgw_gw_add_session(f->gw, &o, &idx), 0);
   assert_int_equal(idx, CLIENT);
 }
+
+static void fx_open(fx_t *f, const fixgw_gw_config_t *c) { fx_open_buf(f, c, 0); }
 
 static void fx_wait_logon(fx_t *f) {
   uint64_t until = mono_ms() + 10000;
@@ -787,6 +795,73 @@ static void test_stop_in_flight(void **state) {
   fx_close(&f);
 }
 
+/* Stop while the peer's application keeps every buffer: SERVER stops
+ * reading, CLIENT's socket and transmit buffer fill, the head waits for
+ * room. The stop's drain cannot finish; what was queued but not written
+ * fails with FIXGW_EIO (stored, a resend would bring it), the rest with
+ * FIXGW_ESTOPPED; each accepted post still has exactly one outcome. */
+static void test_stop_blocked_peer(void **state) {
+  (void)state;
+  outcomes_reset();
+  fixgw_gw_config_t c;
+  fx_config(&c);
+  c.inbound_buffers = 8;
+  fx_t f;
+  fx_open_buf(&f, &c, 4096);
+  assert_int_equal(fixgw_gw_start(f.gw, NULL), 0);
+  fx_wait_logon(&f);
+  static cons_arg_t cons;
+  cons_init(&cons, f.gw);
+  cons.hold = 64; /* never gives a buffer back until stopped */
+  pthread_t ct, pt;
+  assert_int_equal(pthread_create(&ct, NULL, consumer, &cons), 0);
+  prod_arg_t pa = {.gw = f.gw, .id = 0, .count = 0, .seed = 5};
+  assert_int_equal(pthread_create(&pt, NULL, producer, &pa), 0);
+  /* Until the head waits for room in CLIENT's output. */
+  fixgw_gw_stats_t st;
+  uint64_t until = mono_ms() + 10000;
+  do {
+    nap_us(2000);
+    fixgw_gw_stats(f.gw, &st);
+  } while ((st.stalls == 0 || st.inflight == 0) && mono_ms() < until);
+  assert_true(st.stalls >= 1);
+  assert_true(st.inflight > 0);
+  assert_int_equal(st.inbound, 8);
+  assert_int_equal(fixgw_gw_stop(f.gw, 200), 0);
+  pthread_join(pt, NULL);
+  atomic_store(&cons.stop, 1);
+  pthread_join(ct, NULL);
+  int eio = 0, estopped = 0, sent = 0;
+  for (int n = 0; n < MAXN; n++) {
+    int r = atomic_load(&g_out.result[0][n]);
+    if (n >= pa.posted) {
+      assert_int_equal(r, 1);
+      continue;
+    }
+    if (r == 0) sent++;
+    else if (r == FIXGW_EIO) eio++;
+    else if (r == FIXGW_ESTOPPED) estopped++;
+    else assert_int_equal(r, FIXGW_EFULL); /* the head, if its wait ran out */
+    if (cons.seen[0][n]) assert_int_equal(r, 0);
+  }
+  assert_true(eio >= 1);
+  assert_true(sent >= 8);
+  assert_int_equal(cons.got, 8);
+  fixgw_gw_stats(f.gw, &st);
+  uint64_t sp = 0, ss = 0, sf = 0;
+  for (int l = 0; l < FIXGW_PRIO_LEVELS; l++) {
+    sp += st.level[l].posted;
+    ss += st.level[l].sent;
+    sf += st.level[l].failed;
+  }
+  assert_int_equal(sp, (uint64_t)pa.posted);
+  assert_int_equal(ss, (uint64_t)sent);
+  assert_int_equal(ss + sf, sp);
+  assert_int_equal(st.inflight, 0);
+  printf("blocked peer: posted %d sent %d eio %d estopped %d\n", pa.posted, sent, eio, estopped);
+  fx_close(&f);
+}
+
 /* Steady state allocates nothing: posts, the I/O thread's sends,
  * receives and inbound hand-over, recv and release (a counting malloc
  * interposer around the traffic; absent under sanitizers). */
@@ -904,6 +979,7 @@ int main(void) {
       cmocka_unit_test(test_backpressure_wait),
       cmocka_unit_test(test_backpressure_inbound),
       cmocka_unit_test(test_stop_in_flight),
+      cmocka_unit_test(test_stop_blocked_peer),
       cmocka_unit_test(test_not_logged_on),
       cmocka_unit_test(test_no_alloc),
   };
