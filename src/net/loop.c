@@ -251,7 +251,7 @@ static bool conn_read(fixgw_loop_t *loop, net_conn_t *c) {
     fixgw__net_feed_pending(loop, c);
     if (c->pend != NET_NONE) return true;
   }
-  if (c->paused || c->held) return true;
+  if (c->paused) return true;
   for (int i = 0; i < READ_BUDGET; i++) {
     char *p;
     size_t cap;
