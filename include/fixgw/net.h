@@ -37,8 +37,9 @@
  * calls or from session callbacks; the next pass writes it out.
  *
  * Re-entrancy: session callbacks run inside the loop. From them, only
- * fixgw_loop_stop(), fixgw_loop_stats() and the session's own send_* and
- * logout calls are allowed; the other fixgw_loop_* and fixgw_net_* calls
+ * fixgw_loop_stop(), fixgw_loop_wake(), fixgw_loop_hold_input(),
+ * fixgw_loop_stats() and the session's own send_* and logout calls are
+ * allowed; the other fixgw_loop_* and fixgw_net_* calls
  * return FIXGW_EBUSY.
  *
  * Errors: 0 or a negative FIXGW_E* code; FIXGW_ESYS means a system call
@@ -193,6 +194,29 @@ int fixgw_loop_drop(fixgw_loop_t *loop, fixgw_session_t *s,
  * forget it (an initiator no longer reconnects). The host may destroy s
  * afterwards. 0, FIXGW_ENOTFOUND, FIXGW_EBUSY. */
 int fixgw_loop_remove(fixgw_loop_t *loop, fixgw_session_t *s);
+
+/* Wake a turn waiting in epoll_wait without asking fixgw_loop_run() to
+ * return: for hosts that queue work for the loop's thread (sends, buffers
+ * given back) from other threads. Async-signal-safe and thread-safe. Safe
+ * on NULL. */
+void fixgw_loop_wake(fixgw_loop_t *loop);
+
+/* Write what s has pending to its socket now, until the socket would
+ * block, instead of at the next turn (a host that queued a message from
+ * outside the loop and wants it on the wire at once). Finds s by a scan
+ * of the driven sessions. 0, FIXGW_ENOTFOUND (s not attached), FIXGW_EBUSY
+ * (from a callback); a failed write closes the connection as in a turn. */
+int fixgw_loop_flush(fixgw_loop_t *loop, fixgw_session_t *s);
+
+/* Hold input of s (hold true) until released (hold false): the loop stops
+ * reading its socket and does not lift a callback's FIXGW_CB_PAUSE at its
+ * next pass, so unread bytes wait in the kernel and TCP slows the peer;
+ * output, timers and closing go on. For hosts whose consumer of inbound
+ * messages runs on another thread and may fall behind. A hold belongs to
+ * the connection: a new connection starts unheld. Allowed from session
+ * callbacks (it only marks the connection). 0, FIXGW_EINVAL,
+ * FIXGW_ENOTFOUND (s not attached). */
+int fixgw_loop_hold_input(fixgw_loop_t *loop, fixgw_session_t *s, bool hold);
 
 /* Counters and gauges; the pointer is valid until destroy. */
 const fixgw_loop_stats_t *fixgw_loop_stats(const fixgw_loop_t *loop);

@@ -253,6 +253,7 @@ void fixgw__net_feed_pending(fixgw_loop_t *loop, net_conn_t *c) {
 static bool conn_read(fixgw_loop_t *loop, net_conn_t *c) {
   if (c->tls) return fixgw__net_tls_read(loop, c);
   fixgw_session_t *s = loop->sess[c->sess].s;
+  if (c->held) return true;
   if (c->pend != NET_NONE) {
     /* Routed bytes not yet taken come first, or order would break. */
     fixgw__net_feed_pending(loop, c);
@@ -313,7 +314,7 @@ static void conn_settle_(fixgw_loop_t *loop, net_conn_t *c, bool timer_ran) {
     return;
   }
   if (e->initiator && fixgw_session_is_logged_on(s)) fixgw__net_backoff_reset(e);
-  uint32_t want = (r ? EPOLLIN : 0u) | (w ? EPOLLOUT : 0u);
+  uint32_t want = (r && !c->held ? EPOLLIN : 0u) | (w ? EPOLLOUT : 0u);
   if (fixgw__net_watch(loop, c, want)) {
     fixgw__net_conn_close(loop, c, FIXGW_DR_IO_ERROR);
     return;
@@ -324,7 +325,7 @@ static void conn_settle_(fixgw_loop_t *loop, net_conn_t *c, bool timer_ran) {
    * rather than spin through zero-timeout waits. */
   if (timer_ran && d <= loop->now.mono_ns) d = loop->now.mono_ns + 1000000u;
   fixgw__net_deadline(loop, d);
-  if (c->paused || c->pend != NET_NONE) loop->immediate = true;
+  if (!c->held && (c->paused || c->pend != NET_NONE)) loop->immediate = true;
 }
 
 void fixgw__net_attached(fixgw_loop_t *loop, net_conn_t *c, net_sess_t *e) {
@@ -362,8 +363,8 @@ static void attached_event(fixgw_loop_t *loop, net_conn_t *c, uint32_t ev) {
 /* The per-turn visit of an attached connection: resume, timers, output. */
 static void attached_pass(fixgw_loop_t *loop, net_conn_t *c) {
   fixgw_session_t *s = loop->sess[c->sess].s;
-  if (c->pend != NET_NONE) fixgw__net_feed_pending(loop, c);
-  if (c->paused && c->pend == NET_NONE) {
+  if (c->pend != NET_NONE && !c->held) fixgw__net_feed_pending(loop, c);
+  if (c->paused && c->pend == NET_NONE && !c->held) {
     c->paused = false;
     session_rc(loop, c, "recv_commit", fixgw_session_recv_commit(s, 0, loop->now));
   }
@@ -516,6 +517,14 @@ void fixgw_loop_stop(fixgw_loop_t *loop) {
   uint64_t one = 1;
   /* write(2) on an eventfd is async-signal-safe; a full counter (EAGAIN)
    * already means a wake-up is pending. */
+  ssize_t w = write(loop->wakefd, &one, sizeof one);
+  (void)w;
+}
+
+void fixgw_loop_wake(fixgw_loop_t *loop) {
+  if (!loop) return;
+  uint64_t one = 1;
+  /* As in fixgw_loop_stop, without the stop request. */
   ssize_t w = write(loop->wakefd, &one, sizeof one);
   (void)w;
 }
@@ -718,4 +727,38 @@ int fixgw_loop_drop(fixgw_loop_t *loop, fixgw_session_t *s, fixgw_disconnect_rea
 
 int fixgw_loop_remove(fixgw_loop_t *loop, fixgw_session_t *s) {
   return drop_or_remove(loop, s, FIXGW_DR_HOST, true);
+}
+
+/* The attached connection of s, or NULL. */
+static net_conn_t *attached_conn(fixgw_loop_t *loop, const fixgw_session_t *s) {
+  net_sess_t *e = fixgw__net_sess_find(loop, s);
+  if (!e || e->conn == NET_NONE) return NULL;
+  net_conn_t *c = &loop->conns[e->conn];
+  return c->kind == CONN_ATTACHED ? c : NULL;
+}
+
+int fixgw_loop_flush(fixgw_loop_t *loop, fixgw_session_t *s) {
+  if (!loop || !s) return FIXGW_EINVAL;
+  if (loop->busy) return FIXGW_EBUSY;
+  net_conn_t *c = attached_conn(loop, s);
+  if (!c) return FIXGW_ENOTFOUND;
+  loop->busy++;
+  fixgw__net_clock(loop);
+  if (conn_flush(loop, c)) conn_settle(loop, c);
+  loop->busy--;
+  return 0;
+}
+
+int fixgw_loop_hold_input(fixgw_loop_t *loop, fixgw_session_t *s, bool hold) {
+  if (!loop || !s) return FIXGW_EINVAL;
+  net_conn_t *c = attached_conn(loop, s);
+  if (!c) return FIXGW_ENOTFOUND;
+  if (c->held == hold) return 0;
+  c->held = hold;
+  /* Released: the next pass lifts a pause, feeds what waits and watches
+   * EPOLLIN again. Held: the next settle drops EPOLLIN (from a callback
+   * the connection is settled right after it anyway). */
+  loop->immediate = true;
+  loop->next_deadline = 0;
+  return 0;
 }

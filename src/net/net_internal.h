@@ -54,6 +54,7 @@ typedef struct net_conn {
   int fd;
   uint8_t kind;
   bool paused;   /* a callback paused input: resume on the next pass */
+  bool held;     /* fixgw_loop_hold_input: neither read nor resume */
   uint32_t events;   /* what epoll watches now */
   uint32_t gen;
   uint32_t live_pos; /* index in loop->live */
