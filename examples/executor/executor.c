@@ -3,7 +3,8 @@
  * acceptor session its QuickFIX-style settings file lists, on one port.
  *
  *   fixgw-executor -c FILE [--port N] [--fills] [--status] [--busy-poll]
- *                  [--sync every|group|os] [--memory-store] [--skip-seq K] [-v]
+ *                  [--sync every|group|os] [--memory-store] [--skip-seq K]
+ *                  [--metrics-port N] [-v]
  *
  * Prints `READY port=N` on stdout once it listens (SocketAcceptPort, or
  * --port; 0 binds an ephemeral port). SIGTERM or SIGINT: every session is
@@ -18,6 +19,7 @@
  * Nothing allocates per message. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +64,9 @@ static struct {
   uint64_t skip_after;
   char prefix[24]; /* unique per run: OrderID O<prefix><n>, ExecID E.., F.. */
   uint64_t next_order;
+  exec_sess_t *sessions; /* for --metrics-port */
+  fixgw_session_t **session_list;
+  size_t nsessions;
 #ifdef FIXGW_EXAMPLES_ALLOC_COUNT
   bool counting;
   uint64_t count_orders;
@@ -211,12 +216,44 @@ static int on_order(fixgw_session_t *s, const fixgw_msg_t *m, void *user) {
   return FIXGW_CB_PAUSE;
 }
 
+/* --------------------------------------------------------------- metrics */
+
+/* Every configured session's families, then the executor's own counts. */
+static void render_sessions(fixgw_loop_t *loop, fixgw_prom_t *w, void *user) {
+  (void)loop;
+  (void)user;
+  fixgw_net_metrics_sessions(w, g.session_list, g.nsessions);
+  static const char *const label[1] = {"session"};
+  static const struct {
+    const char *name, *help;
+    size_t off;
+  } f[] = {
+      {"fixgw_executor_orders_total", "NewOrderSingle received", offsetof(exec_sess_t, orders_in)},
+      {"fixgw_executor_reports_total", "ExecutionReports sent", offsetof(exec_sess_t, reports_sent)},
+      {"fixgw_executor_fills_total", "Fills sent", offsetof(exec_sess_t, fills_sent)},
+      {"fixgw_executor_orders_invalid_total", "Orders answered with a reject",
+       offsetof(exec_sess_t, orders_invalid)},
+      {"fixgw_executor_deferred_max", "Most answers waiting for room at once",
+       offsetof(exec_sess_t, deferred_max)},
+  };
+  for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
+    fixgw_prom_family(w, f[k].name, k == 4 ? "gauge" : "counter", f[k].help);
+    for (size_t i = 0; i < g.nsessions; i++) {
+      const char *v[1] = {g.sessions[i].h.name};
+      uint64_t val;
+      memcpy(&val, (const char *)&g.sessions[i] + f[k].off, sizeof val);
+      fixgw_prom_sample(w, f[k].name, label, v, 1, val);
+    }
+  }
+}
+
 /* ------------------------------------------------------------------ main */
 
 static void usage(FILE *f) {
   fprintf(f,
           "usage: %s -c FILE [--port N] [--fills] [--status] [--busy-poll]\n"
-          "                      [--sync every|group|os] [--memory-store] [--skip-seq K] [-v]\n"
+          "                      [--sync every|group|os] [--memory-store] [--skip-seq K]\n"
+          "                      [--metrics-port N] [-v]\n"
           "\n"
           "An acceptor answering every NewOrderSingle with an ExecutionReport\n"
           "(New), for every acceptor session the QuickFIX-style settings FILE lists.\n"
@@ -231,6 +268,8 @@ static void usage(FILE *f) {
           "  --memory-store     ignore FileStorePath: keep messages in memory\n"
           "  --skip-seq K       after the K-th ExecutionReport, skip one MsgSeqNum\n"
           "                     (a gap the peer must heal by a ResendRequest)\n"
+          "  --metrics-port N   serve Prometheus metrics on http://127.0.0.1:N/metrics\n"
+          "                     (0: ephemeral; prints `METRICS port=N`)\n"
           "  -v, --verbose      session and connection events on stderr\n"
           "  -h, --help         this text\n"
           "\n"
@@ -241,7 +280,7 @@ static void usage(FILE *f) {
 
 int main(int argc, char **argv) {
   const char *config = NULL;
-  long port = -1;
+  long port = -1, metrics_port = -1;
   int status = 0, busy = 0, verbose = 0;
   host_store_opts_t so = {FIXGW_FILE_SYNC_OS, false};
   for (int i = 1; i < argc; i++) {
@@ -269,6 +308,13 @@ int main(int argc, char **argv) {
         return 2;
       }
       port = (long)u;
+    } else if (!strcmp(a, "--metrics-port")) {
+      NEED_VALUE();
+      if (host_parse_u64(v, 0, 65535, &u)) {
+        fprintf(stderr, "%s: --metrics-port %s: not a port (0-65535)\n", prog, v);
+        return 2;
+      }
+      metrics_port = (long)u;
     } else if (!strcmp(a, "--fills")) {
       g.fills = true;
     } else if (!strcmp(a, "--status")) {
@@ -406,6 +452,19 @@ int main(int argc, char **argv) {
             fixgw_strerror(r));
     goto out;
   }
+  /* Every configured session, connected or not (the loop knows only the
+   * connected acceptor sessions). */
+  g.sessions = es;
+  g.nsessions = made;
+  g.session_list = calloc(made, sizeof *g.session_list);
+  if (!g.session_list) {
+    fprintf(stderr, "%s: out of memory\n", prog);
+    goto out;
+  }
+  for (size_t i = 0; i < made; i++) g.session_list[i] = es[i].h.s;
+  if (metrics_port >= 0 &&
+      host_metrics_listen(prog, loop, (uint16_t)metrics_port, false, render_sessions, NULL))
+    goto out;
   static volatile int stop;
   host_signals(&stop, loop);
   printf("READY port=%u\n", bound);
@@ -467,6 +526,7 @@ out:
   }
   fflush(stdout);
   fixgw_router_destroy(router);
+  free(g.session_list);
   free(es);
   fixgw_settings_free(set);
   return rc;
