@@ -200,9 +200,15 @@ static inline void enc_raw(fixgw_encoder_t *e, const char *p, size_t n) {
 
 /* "52=YYYYMMDD-HH:MM:SS[.fff...]<SOH>": the date and time of day are
  * rendered once per second and reused, only the fraction is new. Returns
- * where the value starts in the encoder (for a gap fill's 122). */
+ * where the value starts in the encoder (for a gap fill's 122).
+ * SendingTime never goes backwards: a host that reads its clock once per
+ * loop turn passes an older `now` to a resend than an application send of
+ * the same turn used, and a resend whose OrigSendingTime is later than its
+ * SendingTime is rejected by the peer (reason 10, then Logout). */
 static size_t enc_sending_time(fixgw_session_t *s, fixgw_encoder_t *e, int64_t utc_ns,
                                size_t *vlen) {
+  if (utc_ns < s->last_stamp_ns) utc_ns = s->last_stamp_ns;
+  s->last_stamp_ns = utc_ns;
   fixgw_ts_precision prec =
       s->cfg.id.version <= FIXGW_V_FIX41 ? FIXGW_TS_SECONDS : s->cfg.timestamp_precision;
   int64_t sec = utc_ns / (int64_t)NS;
@@ -1599,6 +1605,7 @@ int fixgw_session_create(const fixgw_session_config_t *cfg, const fixgw_session_
   s->mem_size = sz;
   s->cfg = *cfg;
   s->cfg.rx_buffer_size = rx;
+  s->last_stamp_ns = INT64_MIN;
   if (cb) s->cb = *cb;
   s->user = user;
   s->store = cfg->store;

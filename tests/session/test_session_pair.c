@@ -130,6 +130,41 @@ static void test_gap_resend(void **state) {
   }
 }
 
+/* A host whose loop reads the clock once per turn hands the session an
+ * older `now` for a resend than the one an application send in the same
+ * turn used. SendingTime must not go backwards, or the resend's
+ * OrigSendingTime (122) is later than its SendingTime (52) and the peer,
+ * as QuickFIX does, rejects it and logs out (found by tests/faults). */
+static void test_stale_now_never_goes_back(void **state) {
+  (void)state;
+  pair_t p;
+  pair_init(&p, FIXGW_V_FIX44, NULL);
+  pair_connect(&p);
+  fixgw_now_t turn = p.now;    /* the loop's clock at the turn start */
+  p.now.utc_ns += 5 * 1000000; /* the application's fresher clock */
+  p.now.mono_ns += 5 * 1000000;
+  send_order(&p, &p.ini, 1);
+  const char *ptr;
+  size_t len;
+  fixgw_session_pending(p.ini.s, &ptr, &len); /* lost on the way */
+  fixgw_session_written(p.ini.s, len, p.now);
+  send_order(&p, &p.ini, 2); /* arrives: the acceptor stashes it, asks 2.. */
+  fixgw_session_pending(p.ini.s, &ptr, &len);
+  size_t took = 0;
+  assert_int_equal(fixgw_session_feed(p.acc.s, ptr, len, &took, p.now), 0);
+  assert_int_equal(took, len);
+  fixgw_session_written(p.ini.s, len, p.now);
+  p.now = turn; /* the ResendRequest is handled later in the turn: stale */
+  pair_pump(&p); /* 2 and 3 again; the acceptor has 3 already: a duplicate */
+  assert_int_equal(fixgw_session_stats(p.acc.s)->resend_requests_sent, 1);
+  assert_true(fixgw_session_stats(p.ini.s)->resent >= 2);
+  assert_int_equal(fixgw_session_stats(p.acc.s)->rejects_sent, 0);
+  assert_int_equal(p.acc.app_msgs, 2);
+  assert_int_equal(fixgw_session_state_get(p.acc.s), FIXGW_SS_ACTIVE);
+  assert_int_equal(fixgw_session_state_get(p.ini.s), FIXGW_SS_ACTIVE);
+  pair_destroy(&p);
+}
+
 /* Silence from the peer: TestRequest at 1.2 x HeartBtInt, disconnect at
  * 2.4 x. */
 static void test_test_request_timeout(void **state) {
@@ -159,6 +194,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_logon_orders_logout),
       cmocka_unit_test(test_gap_resend),
+      cmocka_unit_test(test_stale_now_never_goes_back),
       cmocka_unit_test(test_test_request_timeout),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
