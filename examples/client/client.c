@@ -305,6 +305,23 @@ static int write_hgrm(const client_t *c, const char *path) {
   return fclose(f) == 0 ? 0 : -1;
 }
 
+/* --------------------------------------------------------------- metrics */
+
+/* The round trips so far and the order counts, beside the session's own. */
+static void render_client(fixgw_loop_t *loop, fixgw_prom_t *w, void *user) {
+  (void)loop;
+  const client_t *c = user;
+  const char *label = "session", *v[1] = {c->h.name};
+  const fixgw_hist_t *h[1] = {c->hist};
+  fixgw_prom_summary(w, "fixgw_client_round_trip_seconds",
+                     "NewOrderSingle to its ExecutionReport", label, v, h, 1, 1e9);
+  const char *const ln[1] = {label};
+  fixgw_prom_family(w, "fixgw_client_orders_sent_total", "counter", "Orders sent");
+  fixgw_prom_sample(w, "fixgw_client_orders_sent_total", ln, v, 1, c->next);
+  fixgw_prom_family(w, "fixgw_client_orders_acked_total", "counter", "Orders acknowledged");
+  fixgw_prom_sample(w, "fixgw_client_orders_acked_total", ln, v, 1, c->acked);
+}
+
 /* ------------------------------------------------------------------ main */
 
 static void usage(FILE *f) {
@@ -312,7 +329,8 @@ static void usage(FILE *f) {
           "usage: %s -c FILE --orders N [--window W] [--rate R] [--port P]\n"
           "                    [--session S] [--hgrm FILE] [--timeout S] [--status]\n"
           "                    [--histogram] [--busy-poll] [--skip-seq K] [--drop-after K]\n"
-          "                    [--await-logout] [--sync MODE] [--memory-store] [-v]\n"
+          "                    [--await-logout] [--sync MODE] [--memory-store]\n"
+          "                    [--metrics-port N] [-v]\n"
           "\n"
           "An initiator: logs on, sends N NewOrderSingle, times each until its\n"
           "ExecutionReport, logs out and prints one line\n"
@@ -339,6 +357,8 @@ static void usage(FILE *f) {
           "  --sync MODE        file store durability: every, group, os (default)\n"
           "  --memory-store     ignore FileStorePath: keep messages in memory\n"
           "  --symbol SYM       Symbol(55) of the orders (default FIXGW)\n"
+          "  --metrics-port N   serve Prometheus metrics on http://127.0.0.1:N/metrics\n"
+          "                     (0: ephemeral; prints `METRICS port=N`)\n"
           "  -v, --verbose      session and connection events on stderr\n"
           "  -h, --help         this text\n"
           "\n"
@@ -358,7 +378,7 @@ static bool session_matches(const fixgw_session_settings_t *ss, const char *want
 int main(int argc, char **argv) {
   const char *config = NULL, *hgrm = NULL, *want = NULL;
   uint64_t orders = 0, window = 0, timeout_s = 60, skip = 0, drop = 0;
-  long port = -1;
+  long port = -1, metrics_port = -1;
   double rate = 0;
   int status = 0, histogram = 0, busy = 0, verbose = 0, await = 0;
   const char *symbol = "FIXGW";
@@ -403,6 +423,10 @@ int main(int argc, char **argv) {
       NEED_VALUE();
       if (host_parse_u64(v, 1, 65535, &u)) BAD("not a port (1-65535)");
       port = (long)u;
+    } else if (!strcmp(a, "--metrics-port")) {
+      NEED_VALUE();
+      if (host_parse_u64(v, 0, 65535, &u)) BAD("not a port (0-65535)");
+      metrics_port = (long)u;
     } else if (!strcmp(a, "--session")) {
       NEED_VALUE();
       want = v;
@@ -559,6 +583,9 @@ int main(int argc, char **argv) {
             hosts.host[0].host, hosts.host[0].port, fixgw_strerror(r));
     goto out_loop;
   }
+  if (metrics_port >= 0 &&
+      host_metrics_listen(prog, c->loop, (uint16_t)metrics_port, true, render_client, c))
+    goto out_loop;
   static volatile int stop;
   host_signals(&stop, c->loop);
 

@@ -3,7 +3,8 @@
  * acceptor session its QuickFIX-style settings file lists, on one port.
  *
  *   fixgw-executor -c FILE [--port N] [--fills] [--status] [--busy-poll]
- *                  [--sync every|group|os] [--memory-store] [--skip-seq K] [-v]
+ *                  [--sync every|group|os] [--memory-store] [--skip-seq K]
+ *                  [--metrics-port N] [--order-log FILE] [-v]
  *
  * Prints `READY port=N` on stdout once it listens (SocketAcceptPort, or
  * --port; 0 binds an ephemeral port). SIGTERM or SIGINT: every session is
@@ -18,6 +19,8 @@
  * Nothing allocates per message. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +65,10 @@ static struct {
   uint64_t skip_after;
   char prefix[24]; /* unique per run: OrderID O<prefix><n>, ExecID E.., F.. */
   uint64_t next_order;
+  exec_sess_t *sessions; /* for --metrics-port */
+  fixgw_session_t **session_list;
+  size_t nsessions;
+  int order_log; /* --order-log: fd, or -1 */
 #ifdef FIXGW_EXAMPLES_ALLOC_COUNT
   bool counting;
   uint64_t count_orders;
@@ -138,10 +145,14 @@ static int report(exec_sess_t *es, const order_t *o) {
   return 0;
 }
 
-/* The reports o still owes; FIXGW_EAGAIN leaves o->stage where it stopped. */
+/* The reports o still owes; FIXGW_EAGAIN leaves o->stage where it stopped:
+ * the transmit buffer is full, or the session cannot send now (logging
+ * out, disconnected) and the order waits for the next logon, because its
+ * MsgSeqNum is consumed and the peer will not send it again. */
 static int answer(exec_sess_t *es, order_t *o) {
   for (;;) {
     int rc = report(es, o);
+    if (rc == FIXGW_ESTATE) rc = FIXGW_EAGAIN;
     if (rc == FIXGW_EAGAIN) return rc;
     if (rc != 0) {
       es->orders_dropped++;
@@ -160,13 +171,28 @@ static int answer(exec_sess_t *es, order_t *o) {
 /* Send what waits in the ring, oldest first, until the buffer is full. */
 static void drain(exec_sess_t *es) {
   while (es->head != es->tail) {
-    if (!fixgw_session_is_logged_on(es->h.s)) { /* gone: nobody to answer */
-      es->orders_dropped += es->tail - es->head;
-      es->head = es->tail;
-      return;
-    }
+    if (!fixgw_session_is_logged_on(es->h.s)) return; /* after the next logon */
     if (answer(es, &es->ring[es->head & (RING - 1)]) == FIXGW_EAGAIN) return;
     es->head++;
+  }
+}
+
+/* --order-log: one line per delivery, "<session> <ClOrdID> <MsgSeqNum>
+ * <PossDupFlag>", written with one write(2) each so that a SIGKILL loses
+ * none of the lines of orders the application saw (the fault tests count
+ * deliveries with it). */
+static void order_logged(const exec_sess_t *es, const fixgw_msg_t *m, const char *clordid) {
+  uint64_t seq = 0;
+  char pd = 'N';
+  fixgw_msg_get_uint(m, 34, &seq);
+  fixgw_msg_get_char(m, 43, &pd);
+  char line[ID_MAX + 200];
+  int n = snprintf(line, sizeof line, "%s %s %llu %c\n", es->h.name, clordid,
+                   (unsigned long long)seq, pd);
+  if (n > 0 && write(g.order_log, line, (size_t)n) != n) {
+    fprintf(stderr, "%s: --order-log: %s\n", prog, strerror(errno));
+    close(g.order_log);
+    g.order_log = -1;
   }
 }
 
@@ -193,6 +219,7 @@ static int on_order(fixgw_session_t *s, const fixgw_msg_t *m, void *user) {
     return FIXGW_CB_OK;
   }
   if (!copy_field(m, 44, o->price, sizeof o->price)) memcpy(o->price, "0", 2);
+  if (g.order_log >= 0) order_logged(es, m, o->clordid);
   o->stage = 0;
   o->n = ++g.next_order;
   if (o == &tmp) { /* ring full: cannot happen while input pauses at the first */
@@ -211,12 +238,44 @@ static int on_order(fixgw_session_t *s, const fixgw_msg_t *m, void *user) {
   return FIXGW_CB_PAUSE;
 }
 
+/* --------------------------------------------------------------- metrics */
+
+/* Every configured session's families, then the executor's own counts. */
+static void render_sessions(fixgw_loop_t *loop, fixgw_prom_t *w, void *user) {
+  (void)loop;
+  (void)user;
+  fixgw_net_metrics_sessions(w, g.session_list, g.nsessions);
+  static const char *const label[1] = {"session"};
+  static const struct {
+    const char *name, *help;
+    size_t off;
+  } f[] = {
+      {"fixgw_executor_orders_total", "NewOrderSingle received", offsetof(exec_sess_t, orders_in)},
+      {"fixgw_executor_reports_total", "ExecutionReports sent", offsetof(exec_sess_t, reports_sent)},
+      {"fixgw_executor_fills_total", "Fills sent", offsetof(exec_sess_t, fills_sent)},
+      {"fixgw_executor_orders_invalid_total", "Orders answered with a reject",
+       offsetof(exec_sess_t, orders_invalid)},
+      {"fixgw_executor_deferred_max", "Most answers waiting for room at once",
+       offsetof(exec_sess_t, deferred_max)},
+  };
+  for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
+    fixgw_prom_family(w, f[k].name, k == 4 ? "gauge" : "counter", f[k].help);
+    for (size_t i = 0; i < g.nsessions; i++) {
+      const char *v[1] = {g.sessions[i].h.name};
+      uint64_t val;
+      memcpy(&val, (const char *)&g.sessions[i] + f[k].off, sizeof val);
+      fixgw_prom_sample(w, f[k].name, label, v, 1, val);
+    }
+  }
+}
+
 /* ------------------------------------------------------------------ main */
 
 static void usage(FILE *f) {
   fprintf(f,
           "usage: %s -c FILE [--port N] [--fills] [--status] [--busy-poll]\n"
-          "                      [--sync every|group|os] [--memory-store] [--skip-seq K] [-v]\n"
+          "                      [--sync every|group|os] [--memory-store] [--skip-seq K]\n"
+          "                      [--metrics-port N] [--order-log FILE] [-v]\n"
           "\n"
           "An acceptor answering every NewOrderSingle with an ExecutionReport\n"
           "(New), for every acceptor session the QuickFIX-style settings FILE lists.\n"
@@ -231,6 +290,10 @@ static void usage(FILE *f) {
           "  --memory-store     ignore FileStorePath: keep messages in memory\n"
           "  --skip-seq K       after the K-th ExecutionReport, skip one MsgSeqNum\n"
           "                     (a gap the peer must heal by a ResendRequest)\n"
+          "  --metrics-port N   serve Prometheus metrics on http://127.0.0.1:N/metrics\n"
+          "                     (0: ephemeral; prints `METRICS port=N`)\n"
+          "  --order-log FILE   append a line per order delivered: session, ClOrdID,\n"
+          "                     MsgSeqNum, PossDupFlag (for fault tests)\n"
           "  -v, --verbose      session and connection events on stderr\n"
           "  -h, --help         this text\n"
           "\n"
@@ -241,8 +304,10 @@ static void usage(FILE *f) {
 
 int main(int argc, char **argv) {
   const char *config = NULL;
-  long port = -1;
+  long port = -1, metrics_port = -1;
+  const char *order_log = NULL;
   int status = 0, busy = 0, verbose = 0;
+  g.order_log = -1;
   host_store_opts_t so = {FIXGW_FILE_SYNC_OS, false};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -269,6 +334,16 @@ int main(int argc, char **argv) {
         return 2;
       }
       port = (long)u;
+    } else if (!strcmp(a, "--metrics-port")) {
+      NEED_VALUE();
+      if (host_parse_u64(v, 0, 65535, &u)) {
+        fprintf(stderr, "%s: --metrics-port %s: not a port (0-65535)\n", prog, v);
+        return 2;
+      }
+      metrics_port = (long)u;
+    } else if (!strcmp(a, "--order-log")) {
+      NEED_VALUE();
+      order_log = v;
     } else if (!strcmp(a, "--fills")) {
       g.fills = true;
     } else if (!strcmp(a, "--status")) {
@@ -305,6 +380,13 @@ int main(int argc, char **argv) {
     return 2;
   }
 
+  if (order_log) {
+    g.order_log = open(order_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (g.order_log < 0) {
+      fprintf(stderr, "%s: --order-log %s: %s\n", prog, order_log, strerror(errno));
+      return 2;
+    }
+  }
   fixgw_settings_t *set;
   if (host_settings_load(prog, config, &set)) return 2;
   size_t nset = fixgw_settings_count(set), nacc = 0;
@@ -413,6 +495,19 @@ int main(int argc, char **argv) {
             fixgw_strerror(r));
     goto out;
   }
+  /* Every configured session, connected or not (the loop knows only the
+   * connected acceptor sessions). */
+  g.sessions = es;
+  g.nsessions = made;
+  g.session_list = calloc(made, sizeof *g.session_list);
+  if (!g.session_list) {
+    fprintf(stderr, "%s: out of memory\n", prog);
+    goto out;
+  }
+  for (size_t i = 0; i < made; i++) g.session_list[i] = es[i].h.s;
+  if (metrics_port >= 0 &&
+      host_metrics_listen(prog, loop, (uint16_t)metrics_port, false, render_sessions, NULL))
+    goto out;
   static volatile int stop;
   host_signals(&stop, loop);
   printf("READY port=%u\n", bound);
@@ -422,7 +517,11 @@ int main(int argc, char **argv) {
     int timeout = -1;
     uint64_t now = host_mono_ns();
     for (size_t i = 0; i < made; i++) {
-      if (es[i].head != es[i].tail) timeout = 1;
+      /* Answers waiting: for room (soon), or for a logon (less soon). */
+      if (es[i].head != es[i].tail) {
+        int w = fixgw_session_is_logged_on(es[i].h.s) ? 1 : 50;
+        if (timeout < 0 || w < timeout) timeout = w;
+      }
       uint64_t d = host_store_deadline(&es[i].h);
       if (d != UINT64_MAX) {
         int ms = d <= now ? 0 : (int)((d - now) / 1000000u) + 1;
@@ -458,6 +557,7 @@ int main(int argc, char **argv) {
 out:
   if (loop) fixgw_loop_destroy(loop);
   host_tls_free(tls);
+  if (g.order_log >= 0) close(g.order_log);
   for (size_t i = 0; i < made; i++) {
     if (status && es[i].h.s) {
       char extra[256];
@@ -475,6 +575,7 @@ out:
   }
   fflush(stdout);
   fixgw_router_destroy(router);
+  free(g.session_list);
   free(es);
   fixgw_settings_free(set);
   return rc;

@@ -307,3 +307,23 @@ int host_parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out) {
   *out = v;
   return 0;
 }
+
+int host_metrics_listen(const char *prog, fixgw_loop_t *loop, uint16_t port, bool loop_sessions,
+                        fixgw_net_metrics_cb extra, void *user) {
+  fixgw_net_metrics_opts_t o;
+  fixgw_net_metrics_opts_default(&o);
+  o.loop_sessions = loop_sessions;
+  o.on_render = extra;
+  o.user = user;
+  uint16_t bound = 0;
+  /* Loopback only: the endpoint has no authentication. */
+  int r = fixgw_net_metrics_listen(loop, "127.0.0.1", port, &bound, &o);
+  if (r != 0) {
+    fprintf(stderr, "%s: cannot serve metrics on 127.0.0.1 port %u: %s\n", prog, port,
+            fixgw_strerror(r));
+    return 1;
+  }
+  printf("METRICS port=%u\n", bound);
+  fflush(stdout);
+  return 0;
+}

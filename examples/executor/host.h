@@ -94,6 +94,13 @@ void host_store_poll(host_sess_t *h, uint64_t mono_ns);
  * SIGPIPE ignored. */
 void host_signals(volatile int *flag, fixgw_loop_t *loop);
 
+/* --metrics-port: serve /metrics on 127.0.0.1:port (0: ephemeral) from
+ * loop, with the loop's own sessions when loop_sessions, then extra's
+ * families; prints `METRICS port=N` on stdout. Prints the reason and
+ * returns nonzero on failure. */
+int host_metrics_listen(const char *prog, fixgw_loop_t *loop, uint16_t port, bool loop_sessions,
+                        fixgw_net_metrics_cb extra, void *user);
+
 /* A command-line number: decimal digits only, lo <= value <= hi.
  * 0 and *out, or -1. */
 int host_parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);

@@ -174,6 +174,17 @@ int fixgw_prom_summary(fixgw_prom_t *w, const char *name, const char *help,
                        const char *label, const char *const *values,
                        const fixgw_hist_t *const *hists, size_t n,
                        double unit_scale);
+/* Building blocks for families the two above do not cover (several labels
+ * per sample, values the caller reads itself). A family is one
+ * fixgw_prom_family() followed by its samples, each written by
+ * fixgw_prom_sample(): name{labels[0]="values[0]",...} value. name as
+ * fixgw_prom_summary; type "counter" or "gauge"; label names as
+ * fixgw_prom_counters (nl may be 0, at most 8). FIXGW_EINVAL for a bad
+ * name, type or label (nothing written); FIXGW_ENOSPC as above. */
+int fixgw_prom_family(fixgw_prom_t *w, const char *name, const char *type, const char *help);
+int fixgw_prom_sample(fixgw_prom_t *w, const char *name, const char *const *labels,
+                      const char *const *values, size_t nl, uint64_t value);
+
 /* NUL-terminate. Returns 0 or FIXGW_ENOSPC (then buf holds a prefix); *len
  * (may be NULL) gets the full length without the NUL either way, so a retry
  * with cap = *len + 1 succeeds. */

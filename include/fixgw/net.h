@@ -53,6 +53,7 @@
 #include <stdint.h>
 
 #include "fixgw/common.h"
+#include "fixgw/metrics.h"
 #include "fixgw/router.h"
 #include "fixgw/session.h"
 
@@ -368,6 +369,80 @@ void fixgw_net_acceptor_opts_default(fixgw_net_acceptor_opts_t *o);
 int fixgw_net_acceptor_listen(fixgw_loop_t *loop, const char *host,
                               uint16_t port, uint16_t *bound_port,
                               const fixgw_net_acceptor_opts_t *opts);
+
+/* ------------------------------------------------------ live metrics */
+
+/*
+ * Prometheus text (format 0.0.4) of a loop and its sessions, and an
+ * optional HTTP endpoint serving it from the loop itself: a request is
+ * read, rendered and answered between the loop's other events, never from
+ * a session's message path.
+ *
+ * Families: fixgw_loop_* (fixgw_loop_stats_t: connections accepted,
+ * refused, routed, connects and failures, reconnects, bytes, closed,
+ * wakeups; gauges connections, attached, sessions) and, per session with
+ * the label session="FIX.4.4:SENDER->TARGET", fixgw_session_* (every
+ * fixgw_session_stats_t counter; messages_{received,sent}_by_type_total
+ * with a msgtype label; gauges next_sender_seq, next_target_seq,
+ * logged_on, state (fixgw_session_state)), then the host's own families
+ * (on_render).
+ */
+typedef void (*fixgw_net_metrics_cb)(fixgw_loop_t *loop, fixgw_prom_t *w, void *user);
+
+typedef struct fixgw_net_metrics_opts {
+  uint32_t size;        /* sizeof(fixgw_net_metrics_opts_t); set by _default */
+  uint32_t max_clients; /* HTTP connections at once; more are closed at
+                           once (counted refused). Default 4, at most 64. */
+  /* A client that has not sent a whole request, or not taken the whole
+   * answer, this long after it connected is closed. Default 5000 ms. */
+  uint32_t timeout_ms;
+  /* A longer rendering is answered 500 (counted errors). Default 64 MiB. */
+  size_t max_response;
+  /* true (default): every session the loop drives now (initiators, and
+   * acceptor sessions while connected). false: none; a host that keeps
+   * its own list renders it with fixgw_net_metrics_sessions from
+   * on_render (so disconnected acceptor sessions show too). */
+  bool loop_sessions;
+  fixgw_net_metrics_cb on_render; /* NULL: none */
+  void *user;
+} fixgw_net_metrics_opts_t;
+
+void fixgw_net_metrics_opts_default(fixgw_net_metrics_opts_t *o);
+
+/* The fixgw_session_* families of n sessions, one sample each. 0 or the
+ * writer's error (FIXGW_ENOSPC: see fixgw_prom_finish), FIXGW_EINVAL. */
+int fixgw_net_metrics_sessions(fixgw_prom_t *w, fixgw_session_t *const *sessions, size_t n);
+
+/* Everything the endpoint serves (loop, sessions as opts say, on_render)
+ * into w, with the options of the loop's endpoint (the defaults if it has
+ * none). 0 or the writer's error. Not from inside the loop's callbacks. */
+int fixgw_net_metrics_render(fixgw_loop_t *loop, fixgw_prom_t *w);
+
+/*
+ * Serve GET (and HEAD) /metrics on host:port over HTTP/1.x, one request per
+ * connection (Connection: close). Bind it to a loopback address: the
+ * endpoint has no authentication. *bound_port (may be NULL) gets the port
+ * (port 0 picks a free one). Other paths are 404, other methods 405, a
+ * malformed or over-long (> 4 KiB) request 400 or 431; none of them
+ * disturbs a session. One endpoint per loop; it lives until the loop is
+ * destroyed. Returns 0, FIXGW_EINVAL (NULL loop or host, bad opts),
+ * FIXGW_ESTATE (the loop has one), FIXGW_ENOTFOUND (host does not
+ * resolve), FIXGW_ENOMEM, FIXGW_ESYS (socket, bind or listen: logged),
+ * FIXGW_EBUSY (from a loop callback).
+ */
+int fixgw_net_metrics_listen(fixgw_loop_t *loop, const char *host, uint16_t port,
+                             uint16_t *bound_port, const fixgw_net_metrics_opts_t *opts);
+
+typedef struct fixgw_net_metrics_stats {
+  uint64_t served;   /* 200 answers */
+  uint64_t rejected; /* 4xx and 500 answers */
+  uint64_t refused;  /* connections closed at once: all client slots busy */
+  uint64_t timeouts; /* clients closed by timeout_ms */
+  uint64_t bytes_out;
+} fixgw_net_metrics_stats_t;
+
+/* The endpoint's counters; FIXGW_ENOTFOUND without one. */
+int fixgw_net_metrics_stats(const fixgw_loop_t *loop, fixgw_net_metrics_stats_t *out);
 
 #ifdef __cplusplus
 }

@@ -462,6 +462,11 @@ void *fixgw_session_user(const fixgw_session_t *s);
 /* The peer's DefaultApplVerID from its Logon (FIXT), else the version's. */
 fixgw_dict_version fixgw_session_peer_appl_ver(const fixgw_session_t *s);
 
+/* The message types counted one by one in the stats: the session's own
+ * (0 1 2 3 4 5 A) and the application's usual order flow and market data
+ * (D F G 8 9 j W X); everything else shares the last slot. */
+#define FIXGW_MSGTYPE_SLOTS 16
+
 typedef struct fixgw_session_stats {
   uint64_t msgs_in, msgs_out;          /* sequenced messages */
   uint64_t bytes_in, bytes_out;        /* bytes committed / written */
@@ -476,9 +481,23 @@ typedef struct fixgw_session_stats {
   uint64_t queue_dropped;              /* stash full: re-requested later */
   uint64_t logons, disconnects;
   uint64_t backpressured;              /* times input stopped for output */
+  /* Every message received / written by MsgType slot (see
+   * fixgw_session_msgtype_slot_name): in_by_type sums to msgs_in and
+   * out_by_type to msgs_out (resends and gap fills included). */
+  uint64_t in_by_type[FIXGW_MSGTYPE_SLOTS];
+  uint64_t out_by_type[FIXGW_MSGTYPE_SLOTS];
 } fixgw_session_stats_t;
 
+/* The session's counters, updated in place by the thread that drives it;
+ * valid until destroy. Another thread may read them (each field a whole
+ * 64-bit word on the platforms we build for) but gets no consistent cut. */
 const fixgw_session_stats_t *fixgw_session_stats(const fixgw_session_t *s);
+
+/* The MsgType a slot of in_by_type/out_by_type counts ("0", "D", ...), or
+ * "other" for the last slot (every type not listed), NULL past the end. */
+const char *fixgw_session_msgtype_slot_name(unsigned slot);
+/* The slot that counts msgtype (len bytes). */
+unsigned fixgw_session_msgtype_slot(const char *msgtype, size_t len);
 
 /* Bytes this session allocated at create (for sizing many sessions). */
 size_t fixgw_session_memory(const fixgw_session_t *s);

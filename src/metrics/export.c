@@ -334,6 +334,36 @@ int fixgw_prom_summary(fixgw_prom_t *w, const char *name, const char *help, cons
   return prom_done(w, &o);
 }
 
+int fixgw_prom_family(fixgw_prom_t *w, const char *name, const char *type, const char *help) {
+  if (!w || !valid_name(name, 1) || !type) return FIXGW_EINVAL;
+  if (strcmp(type, "counter") != 0 && strcmp(type, "gauge") != 0) return FIXGW_EINVAL;
+  out o = {w->buf, w->cap, w->len};
+  put_family(&o, name, help, type);
+  return prom_done(w, &o);
+}
+
+int fixgw_prom_sample(fixgw_prom_t *w, const char *name, const char *const *labels,
+                      const char *const *values, size_t nl, uint64_t value) {
+  if (!w || !valid_name(name, 1) || nl > 8 || (nl && (!labels || !values))) return FIXGW_EINVAL;
+  for (size_t i = 0; i < nl; i++)
+    if (!valid_name(labels[i], 0) || (labels[i][0] == '_' && labels[i][1] == '_') || !values[i])
+      return FIXGW_EINVAL;
+  out o = {w->buf, w->cap, w->len};
+  put(&o, name);
+  for (size_t i = 0; i < nl; i++) {
+    put(&o, i ? "," : "{");
+    put(&o, labels[i]);
+    put(&o, "=\"");
+    put_escaped(&o, values[i], 1);
+    put(&o, "\"");
+  }
+  if (nl) put(&o, "}");
+  put(&o, " ");
+  put_u64(&o, value, 0);
+  put(&o, "\n");
+  return prom_done(w, &o);
+}
+
 int fixgw_prom_finish(fixgw_prom_t *w, size_t *len) {
   if (!w) return FIXGW_EINVAL;
   if (len) *len = w->len;

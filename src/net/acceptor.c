@@ -237,34 +237,12 @@ int fixgw_net_acceptor_listen(fixgw_loop_t *loop, const char *host, uint16_t por
     int trc = fixgw__net_tls_check_ctx(opts->tls, true);
     if (trc) return trc;
   }
-  net_addr_t a;
-  int rc = fixgw__net_resolve(loop, host, port, true, false, &a, 1);
-  if (rc < 0) return rc;
+  int fd;
+  uint16_t bound;
   char name[64];
-  fixgw__net_addr_format(&a, name, sizeof name);
-  int fd = socket(a.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
-  if (fd < 0) {
-    fixgw__net_log(loop, FIXGW_LOG_ERROR, "listen on %s: socket: %s", name, strerror(errno));
-    return FIXGW_ESYS;
-  }
-  int one = 1;
-  /* A restarted acceptor must not wait for TIME_WAIT of its old port. */
-  if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one))
-    fixgw__net_log(loop, FIXGW_LOG_WARN, "listen on %s: SO_REUSEADDR: %s", name,
-                   strerror(errno));
-  const char *call = NULL;
-  if (bind(fd, &a.sa, fixgw__net_addr_len(&a))) call = "bind";
-  else if (listen(fd, opts->backlog > 0 ? opts->backlog : 128)) call = "listen";
-  net_addr_t b;
-  socklen_t blen = sizeof b;
-  if (!call && getsockname(fd, &b.sa, &blen)) call = "getsockname";
-  if (call) {
-    int err = errno;
-    fixgw__net_log(loop, FIXGW_LOG_ERROR, "listen on %s: %s: %s", name, call, strerror(err));
-    close(fd);
-    errno = err;
-    return FIXGW_ESYS;
-  }
+  int rc = fixgw__net_listen_socket(loop, host, port, opts->backlog, &fd, &bound, name,
+                                    sizeof name);
+  if (rc) return rc;
   net_listener_t *l = &loop->lis[loop->nlis];
   uint32_t gen = l->gen + 1;
   memset(l, 0, sizeof *l);
@@ -273,8 +251,8 @@ int fixgw_net_acceptor_listen(fixgw_loop_t *loop, const char *host, uint16_t por
   l->open = true;
   l->resume_at = UINT64_MAX;
   l->opts = *opts;
-  l->port = ntohs(b.sa.sa_family == AF_INET6 ? b.in6.sin6_port : b.in4.sin_port);
-  fixgw__net_addr_format(&b, l->name, sizeof l->name);
+  l->port = bound;
+  snprintf(l->name, sizeof l->name, "%s", name);
   if (listener_watch(loop, l, EPOLL_CTL_ADD, EPOLLIN)) {
     close(fd);
     l->open = false;

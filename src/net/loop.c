@@ -395,6 +395,10 @@ static void dispatch(fixgw_loop_t *loop, uint64_t data, uint32_t ev) {
       fixgw__net_accept_event(loop, &loop->lis[idx]);
     return;
   }
+  if (tag == TAG_METRICS) {
+    fixgw__net_metrics_event(loop, idx, gen, ev);
+    return;
+  }
   if (tag != TAG_CONN || idx >= loop->cfg.max_connections) return;
   net_conn_t *c = &loop->conns[idx];
   if (c->kind == CONN_FREE || (c->gen & 0xffffffu) != gen) return; /* stale */
@@ -452,6 +456,7 @@ static void pass(fixgw_loop_t *loop) {
     if (l->resume_at <= now) fixgw__net_listener_resume(loop, l);
     else fixgw__net_deadline(loop, l->resume_at);
   }
+  if (loop->metrics) fixgw__net_metrics_pass(loop);
 }
 
 static int wait_ms(const fixgw_loop_t *loop, int timeout_ms) {
@@ -664,6 +669,7 @@ void fixgw_loop_destroy(fixgw_loop_t *loop) {
   for (uint32_t i = 0; i < loop->nlis; i++) fixgw__net_listener_close(loop, &loop->lis[i]);
   for (uint32_t i = 0; i < loop->nslive; i++)
     if (loop->sess[loop->slive[i]].tls) fixgw__net_tls_ini_release(loop, &loop->sess[loop->slive[i]]);
+  fixgw__net_metrics_free(loop);
   close(loop->wakefd);
   close(loop->epfd);
   free_all(loop);

@@ -34,6 +34,11 @@ int fixgw__net_resolve(fixgw_loop_t *loop, const char *host, uint16_t port,
  * connection works, only slower or with the system's buffers). */
 void fixgw__net_sock_apply(fixgw_loop_t *loop, int fd,
                            const fixgw_net_sock_opts_t *o, const char *peer);
+/* A non-blocking listening socket on host:port (SO_REUSEADDR; backlog <= 0:
+ * 128): *fd_out, the port bound and its "addr:port" name. 0, or
+ * FIXGW_ENOTFOUND / FIXGW_ESYS, logged. */
+int fixgw__net_listen_socket(fixgw_loop_t *loop, const char *host, uint16_t port, int backlog,
+                             int *fd_out, uint16_t *bound_port, char *name, size_t name_len);
 /* "FIX.4.4:CLIENT->SERVER" for log lines. */
 void fixgw__net_session_name(const fixgw_session_t *s, char *buf, size_t n);
 
@@ -46,7 +51,7 @@ enum conn_kind {
 
 /* epoll_event.data.u64: kind in the top byte, then a generation so that an
  * event for a slot closed and reused within one epoll batch is ignored. */
-enum { TAG_CONN = 1, TAG_LISTENER = 2, TAG_WAKE = 3 };
+enum { TAG_CONN = 1, TAG_LISTENER = 2, TAG_WAKE = 3, TAG_METRICS = 4 };
 #define NET_TAG(tag, gen, idx) \
   (((uint64_t)(tag) << 56) | ((uint64_t)((gen) & 0xffffffu) << 32) | (uint32_t)(idx))
 
@@ -133,6 +138,7 @@ struct fixgw_loop {
   uint32_t nlis;
 
   void *events; /* struct epoll_event[max_events] */
+  struct net_metrics *metrics; /* the HTTP endpoint (metrics.c), or NULL */
   fixgw_loop_stats_t stats;
 };
 
@@ -246,5 +252,12 @@ static inline int fixgw__net_tls_ini_setup(fixgw_loop_t *l, net_sess_t *e,
 }
 static inline void fixgw__net_tls_ini_release(fixgw_loop_t *l, net_sess_t *e) { (void)l, (void)e; }
 #endif
+
+/* metrics.c: an event for the endpoint (idx: a client slot, or
+ * NET_METRICS_LISTENER), its timeouts in the pass, and its end. */
+#define NET_METRICS_LISTENER 0xffffffu
+void fixgw__net_metrics_event(fixgw_loop_t *loop, uint32_t idx, uint32_t gen, uint32_t ev);
+void fixgw__net_metrics_pass(fixgw_loop_t *loop);
+void fixgw__net_metrics_free(fixgw_loop_t *loop);
 
 #endif

@@ -6,6 +6,7 @@
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "net_internal.h"
 
@@ -79,4 +80,39 @@ void fixgw__net_session_name(const fixgw_session_t *s, char *buf, size_t n) {
   const fixgw_session_id_t *id = fixgw_session_id(s);
   snprintf(buf, n, "%s:%s->%s", fixgw_version_string(id->version), id->sender_comp_id,
            id->target_comp_id);
+}
+
+int fixgw__net_listen_socket(fixgw_loop_t *loop, const char *host, uint16_t port, int backlog,
+                             int *fd_out, uint16_t *bound_port, char *name, size_t name_len) {
+  net_addr_t a;
+  int rc = fixgw__net_resolve(loop, host, port, true, false, &a, 1);
+  if (rc < 0) return rc;
+  fixgw__net_addr_format(&a, name, name_len);
+  int fd = socket(a.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+  if (fd < 0) {
+    fixgw__net_log(loop, FIXGW_LOG_ERROR, "listen on %s: socket: %s", name, strerror(errno));
+    return FIXGW_ESYS;
+  }
+  int one = 1;
+  /* A restarted acceptor must not wait for TIME_WAIT of its old port. */
+  if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one))
+    fixgw__net_log(loop, FIXGW_LOG_WARN, "listen on %s: SO_REUSEADDR: %s", name,
+                   strerror(errno));
+  const char *call = NULL;
+  if (bind(fd, &a.sa, fixgw__net_addr_len(&a))) call = "bind";
+  else if (listen(fd, backlog > 0 ? backlog : 128)) call = "listen";
+  net_addr_t b;
+  socklen_t blen = sizeof b;
+  if (!call && getsockname(fd, &b.sa, &blen)) call = "getsockname";
+  if (call) {
+    int err = errno;
+    fixgw__net_log(loop, FIXGW_LOG_ERROR, "listen on %s: %s: %s", name, call, strerror(err));
+    close(fd);
+    errno = err;
+    return FIXGW_ESYS;
+  }
+  *bound_port = ntohs(b.sa.sa_family == AF_INET6 ? b.in6.sin6_port : b.in4.sin_port);
+  fixgw__net_addr_format(&b, name, name_len);
+  *fd_out = fd;
+  return 0;
 }

@@ -200,9 +200,15 @@ static inline void enc_raw(fixgw_encoder_t *e, const char *p, size_t n) {
 
 /* "52=YYYYMMDD-HH:MM:SS[.fff...]<SOH>": the date and time of day are
  * rendered once per second and reused, only the fraction is new. Returns
- * where the value starts in the encoder (for a gap fill's 122). */
+ * where the value starts in the encoder (for a gap fill's 122).
+ * SendingTime never goes backwards: a host that reads its clock once per
+ * loop turn passes an older `now` to a resend than an application send of
+ * the same turn used, and a resend whose OrigSendingTime is later than its
+ * SendingTime is rejected by the peer (reason 10, then Logout). */
 static size_t enc_sending_time(fixgw_session_t *s, fixgw_encoder_t *e, int64_t utc_ns,
                                size_t *vlen) {
+  if (utc_ns < s->last_stamp_ns) utc_ns = s->last_stamp_ns;
+  s->last_stamp_ns = utc_ns;
   fixgw_ts_precision prec =
       s->cfg.id.version <= FIXGW_V_FIX41 ? FIXGW_TS_SECONDS : s->cfg.timestamp_precision;
   int64_t sec = utc_ns / (int64_t)NS;
@@ -312,6 +318,47 @@ static void wire_out(fixgw_session_t *s, bool outbound, const char *msg, size_t 
   cb_leave(s);
 }
 
+static const char msgtype_slots[FIXGW_MSGTYPE_SLOTS][6] = {
+    "0", "1", "2", "3", "4", "5", "A", "D", "F", "G", "8", "9", "j", "W", "X", "other"};
+
+unsigned fixgw_session_msgtype_slot(const char *msgtype, size_t len) {
+  if (len != 1 || !msgtype) return FIXGW_MSGTYPE_SLOTS - 1;
+  switch (msgtype[0]) {
+  case '0': return 0;
+  case '1': return 1;
+  case '2': return 2;
+  case '3': return 3;
+  case '4': return 4;
+  case '5': return 5;
+  case 'A': return 6;
+  case 'D': return 7;
+  case 'F': return 8;
+  case 'G': return 9;
+  case '8': return 10;
+  case '9': return 11;
+  case 'j': return 12;
+  case 'W': return 13;
+  case 'X': return 14;
+  default: return FIXGW_MSGTYPE_SLOTS - 1;
+  }
+}
+
+const char *fixgw_session_msgtype_slot_name(unsigned slot) {
+  return slot < FIXGW_MSGTYPE_SLOTS ? msgtype_slots[slot] : NULL;
+}
+
+/* The slot of a message we framed ourselves: MsgType is its third field,
+ * after BeginString and BodyLength. */
+static unsigned wire_msgtype_slot(const char *msg, size_t len) {
+  const char *end = msg + len, *p = msg;
+  for (int soh = 0; soh < 2 && p < end; p++)
+    if (*p == FIXGW_SOH) soh++;
+  if (end - p < 4 || p[0] != '3' || p[1] != '5' || p[2] != '=') return FIXGW_MSGTYPE_SLOTS - 1;
+  const char *t = p + 3, *q = t;
+  while (q < end && *q != FIXGW_SOH) q++;
+  return fixgw_session_msgtype_slot(t, (size_t)(q - t));
+}
+
 /* Finish the message composed at the tail: trailer, move it to the tail,
  * persist (append before it is queued), queue. persist false: a gap fill
  * or a resend, which keep their old numbers. */
@@ -337,6 +384,7 @@ static int compose_finish(fixgw_session_t *s, fixgw_encoder_t *e, uint64_t seq, 
   s->tx_tail += (uint32_t)len;
   s->last_sent = mono;
   s->stats.msgs_out++;
+  s->stats.out_by_type[wire_msgtype_slot(dst, len)]++;
   wire_out(s, true, dst, len, logon);
   return 0;
 }
@@ -1295,6 +1343,7 @@ static int validate(fixgw_session_t *s, const fixgw_msg_t *m, fixgw_now_t now) {
 static int handle(fixgw_session_t *s, const fixgw_msg_t *m, fixgw_now_t now, bool queued) {
   if (!queued) {
     s->stats.msgs_in++;
+    s->stats.in_by_type[fixgw_session_msgtype_slot(m->msgtype.ptr, m->msgtype.len)]++;
     wire_out(s, false, m->buf, m->len, m->msgtype.len == 1 && m->msgtype.ptr[0] == 'A');
   }
   bool is_logon = m->msgtype.len == 1 && m->msgtype.ptr[0] == 'A';
@@ -1556,6 +1605,7 @@ int fixgw_session_create(const fixgw_session_config_t *cfg, const fixgw_session_
   s->mem_size = sz;
   s->cfg = *cfg;
   s->cfg.rx_buffer_size = rx;
+  s->last_stamp_ns = INT64_MIN;
   if (cb) s->cb = *cb;
   s->user = user;
   s->store = cfg->store;

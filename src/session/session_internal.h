@@ -59,6 +59,8 @@ struct fixgw_session {
   int64_t ts_sec;
   char ts_text[24];
   uint8_t ts_len;
+  /* The latest SendingTime stamped: a stamp never goes below it. */
+  int64_t last_stamp_ns;
 
   fixgw_session_state state;
   uint64_t next_sender, next_target;

@@ -298,7 +298,50 @@ static void test_prometheus_invalid(void **state) {
   assert_non_null(strstr(text, "\nok:name{quantile=\"0.5\"} "));
 }
 
+/* Families with several labels per sample, parsed back; refused calls
+ * write nothing; a full buffer is ENOSPC with the exact length. */
+static void test_prometheus_samples(void **state) {
+  (void)state;
+  fixgw_prom_t w;
+  fixgw_prom_init(&w, text, sizeof text);
+  const char *ln[2] = {"session", "msgtype"};
+  const char *v1[2] = {"FIX.4.4:A->B", "D"}, *v2[2] = {"q\"uo\\te", "other"};
+  assert_int_equal(fixgw_prom_family(&w, "fixgw_x_total", "counter", "X by type"), 0);
+  assert_int_equal(fixgw_prom_sample(&w, "fixgw_x_total", ln, v1, 2, 42), 0);
+  assert_int_equal(fixgw_prom_sample(&w, "fixgw_x_total", ln, v2, 2, UINT64_MAX), 0);
+  assert_int_equal(fixgw_prom_family(&w, "fixgw_up", "gauge", NULL), 0);
+  assert_int_equal(fixgw_prom_sample(&w, "fixgw_up", NULL, NULL, 0, 1), 0);
+  size_t before = w.len;
+  assert_int_equal(fixgw_prom_family(&w, "bad name", "counter", "h"), FIXGW_EINVAL);
+  assert_int_equal(fixgw_prom_family(&w, "ok", "histogram", "h"), FIXGW_EINVAL);
+  const char *badl[1] = {"__reserved"}, *badl2[1] = {"a-b"}, *nullv[1] = {NULL};
+  assert_int_equal(fixgw_prom_sample(&w, "ok", badl, v1, 1, 1), FIXGW_EINVAL);
+  assert_int_equal(fixgw_prom_sample(&w, "ok", badl2, v1, 1, 1), FIXGW_EINVAL);
+  assert_int_equal(fixgw_prom_sample(&w, "ok", ln, nullv, 1, 1), FIXGW_EINVAL);
+  assert_int_equal(fixgw_prom_sample(&w, "ok", ln, v1, 9, 1), FIXGW_EINVAL);
+  assert_int_equal(w.len, before);
+  size_t len;
+  assert_int_equal(fixgw_prom_finish(&w, &len), 0);
+  memcpy(text2, text, len + 1);
+  static sample s[16];
+  char types[8][96];
+  size_t nt, n = parse_prom(text2, s, 16, types, &nt);
+  assert_int_equal(nt, 2);
+  assert_int_equal(n, 3);
+  assert_true(find(s, n, "fixgw_x_total", "session=\"FIX.4.4:A->B\",msgtype=\"D\"")->value == 42);
+  assert_true(find(s, n, "fixgw_x_total", "session=\"q\\\"uo\\\\te\",msgtype=\"other\"")->value ==
+              18446744073709551615.0);
+  assert_true(find(s, n, "fixgw_up", "")->value == 1);
+  char small[64];
+  fixgw_prom_init(&w, small, sizeof small);
+  assert_int_equal(fixgw_prom_family(&w, "fixgw_x_total", "counter", "X by type"), 0);
+  assert_int_equal(fixgw_prom_sample(&w, "fixgw_x_total", ln, v1, 2, 42), FIXGW_ENOSPC);
+  assert_int_equal(fixgw_prom_finish(&w, &len), FIXGW_ENOSPC);
+  assert_int_equal(len, strstr(text, "fixgw_x_total{session=\"q") - text);
+}
+
 const struct CMUnitTest fixgw_t_export_tests[] = {
+    cmocka_unit_test(test_prometheus_samples),
     cmocka_unit_test(test_hgrm_parse_back),
     cmocka_unit_test(test_hgrm_overflow_and_empty),
     cmocka_unit_test(test_prometheus_parse_back),

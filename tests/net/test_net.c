@@ -848,6 +848,182 @@ static void test_create_limits_and_busy(void **state) {
   peer_free(&ini);
 }
 
+/* ------------------------------------------------------------ metrics */
+
+/* Send req on a new connection to port, turn both loops until the
+ * endpoint closes it, and return what came back (NUL-terminated). */
+static size_t http_exchange(pairing_t *p, uint16_t port, const char *req, size_t req_len,
+                            char *out, size_t cap) {
+  int fd = raw_connect(port, 0);
+  if (req_len) raw_send(fd, req, req_len);
+  size_t got = 0;
+  uint64_t end = mono_ms() + 5000;
+  for (;;) {
+    assert_true(mono_ms() < end);
+    turn(p->la, p->lb);
+    ssize_t n = recv(fd, out + got, cap - 1 - got, 0);
+    if (n > 0) {
+      got += (size_t)n;
+      assert_true(got < cap - 1);
+      continue;
+    }
+    if (n == 0) break;
+    if (errno != EAGAIN && errno != EWOULDBLOCK)
+      fail_msg("%s after %zu bytes of the answer to %.40s", strerror(errno), got, req);
+  }
+  close(fd);
+  out[got] = 0;
+  return got;
+}
+
+static int http_status(const char *resp) {
+  int code = 0;
+  if (sscanf(resp, "HTTP/1.1 %d ", &code) != 1) return -1;
+  return code;
+}
+
+/* The body after the blank line; checks Content-Length against it. */
+static const char *http_body(const char *resp) {
+  const char *b = strstr(resp, "\r\n\r\n");
+  assert_non_null(b);
+  const char *cl = strstr(resp, "Content-Length: ");
+  assert_true(cl && cl < b);
+  assert_int_equal(strtoull(cl + 16, NULL, 10), strlen(b + 4));
+  return b + 4;
+}
+
+/* The value of the sample whose line starts with key (name{labels}). */
+static uint64_t sample_of(const char *body, const char *key) {
+  size_t kl = strlen(key);
+  for (const char *l = body; *l; l = strchr(l, '\n') + 1) {
+    if (!strncmp(l, key, kl) && l[kl] == ' ') return strtoull(l + kl + 1, NULL, 10);
+    if (!strchr(l, '\n')) break;
+  }
+  fail_msg("no sample %s", key);
+  return 0;
+}
+
+static void host_families(fixgw_loop_t *l, fixgw_prom_t *w, void *user) {
+  (void)l;
+  fixgw_prom_family(w, "host_orders_total", "counter", "the host's own");
+  fixgw_prom_sample(w, "host_orders_total", NULL, NULL, 0, *(unsigned *)user);
+}
+
+static void test_metrics_endpoint(void **state) {
+  (void)state;
+  pairing_t p;
+  pairing_start(&p, 50, false);
+  RUN_UNTIL(p.la, p.lb, p.ini.acks_in == 50, 10000);
+  fixgw_net_metrics_opts_t o;
+  fixgw_net_metrics_opts_default(&o);
+  o.max_clients = 2;
+  o.timeout_ms = 300;
+  o.on_render = host_families;
+  o.user = &p.acc.orders_in;
+  fixgw_net_metrics_opts_t bad = o;
+  bad.max_clients = 0;
+  assert_int_equal(fixgw_net_metrics_listen(p.la, "127.0.0.1", 0, NULL, &bad), FIXGW_EINVAL);
+  assert_int_equal(fixgw_net_metrics_stats(p.la, &(fixgw_net_metrics_stats_t){0}), FIXGW_ENOTFOUND);
+  uint16_t port = 0;
+  assert_int_equal(fixgw_net_metrics_listen(p.la, "127.0.0.1", 0, &port, &o), 0);
+  assert_true(port != 0);
+  assert_int_equal(fixgw_net_metrics_listen(p.la, "127.0.0.1", 0, NULL, &o), FIXGW_ESTATE);
+
+  static char resp[1 << 18];
+  const char get[] = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: */*\r\n\r\n";
+  http_exchange(&p, port, get, sizeof get - 1, resp, sizeof resp);
+  assert_int_equal(http_status(resp), 200);
+  assert_non_null(strstr(resp, "Content-Type: text/plain; version=0.0.4"));
+  const char *body = http_body(resp);
+  const char *acc = "{session=\"FIX.4.4:SERVER->CLIENT\"}";
+  char key[160];
+  snprintf(key, sizeof key, "fixgw_session_app_messages_received_total%s", acc);
+  assert_int_equal(sample_of(body, key), 50);
+  snprintf(key, sizeof key, "fixgw_session_next_sender_seq%s", acc);
+  assert_int_equal(sample_of(body, key), fixgw_session_next_sender_seq(p.acc.s));
+  snprintf(key, sizeof key, "fixgw_session_logged_on%s", acc);
+  assert_int_equal(sample_of(body, key), 1);
+  assert_int_equal(sample_of(body, "fixgw_session_messages_sent_by_type_total{session=\"FIX.4.4:"
+                                     "SERVER->CLIENT\",msgtype=\"8\"}"),
+                   50);
+  assert_int_equal(sample_of(body, "fixgw_session_messages_received_by_type_total{session=\"FIX.4.4:"
+                                     "SERVER->CLIENT\",msgtype=\"D\"}"),
+                   50);
+  assert_int_equal(sample_of(body, "fixgw_loop_routed_total"), 1);
+  assert_int_equal(sample_of(body, "fixgw_loop_attached"), 1);
+  assert_int_equal(sample_of(body, "host_orders_total"), 50);
+  /* The same text without HTTP, from the API. */
+  fixgw_prom_t w;
+  fixgw_prom_init(&w, NULL, 0);
+  assert_int_equal(fixgw_net_metrics_render(p.la, &w), FIXGW_ENOSPC); /* measured */
+  size_t need = w.len;
+  assert_true(need > 1000 && need < sizeof resp);
+  fixgw_prom_init(&w, resp, need + 1);
+  assert_int_equal(fixgw_net_metrics_render(p.la, &w), 0);
+  assert_int_equal(fixgw_prom_finish(&w, NULL), 0);
+  assert_non_null(strstr(resp, "# TYPE fixgw_session_state gauge\n"));
+
+  /* HEAD: the headers only. */
+  const char head[] = "HEAD /metrics?x=1 HTTP/1.0\r\n\r\n";
+  http_exchange(&p, port, head, sizeof head - 1, resp, sizeof resp);
+  assert_int_equal(http_status(resp), 200);
+  assert_string_equal(strstr(resp, "\r\n\r\n"), "\r\n\r\n");
+
+  /* Hostile and wrong requests: each answered, nothing else disturbed. */
+  const struct {
+    const char *req;
+    int code;
+  } cases[] = {
+      {"GET /other HTTP/1.1\r\n\r\n", 404},
+      {"POST /metrics HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc", 405},
+      {"hello there\r\n\r\n", 400},
+      {"GET /metrics SPDY/3\r\n\r\n", 400},
+      {"GET  HTTP/1.1\r\n\r\n", 400},
+      {"\n\n", 400},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    http_exchange(&p, port, cases[i].req, strlen(cases[i].req), resp, sizeof resp);
+    if (http_status(resp) != cases[i].code)
+      fail_msg("case %zu: %s", i, resp);
+  }
+  static char big[6000];
+  memset(big, 'A', sizeof big);
+  memcpy(big, "GET /metrics HTTP/1.1\r\nX: ", 26);
+  http_exchange(&p, port, big, sizeof big, resp, sizeof resp);
+  assert_int_equal(http_status(resp), 431);
+
+  /* Idle clients: two hold the slots (a third is closed at once), then
+   * both are closed by the timeout. */
+  int idle1 = raw_connect(port, 0), idle2 = raw_connect(port, 0);
+  raw_send(idle1, "GET /met", 8); /* half a request */
+  for (int i = 0; i < 50; i++) turn(p.la, p.lb);
+  /* (Nothing sent on it: a request left unread would make the close a
+   * reset.) */
+  http_exchange(&p, port, "", 0, resp, sizeof resp);
+  assert_int_equal(resp[0], 0); /* refused: closed without an answer */
+  RUN_UNTIL(p.la, p.lb, raw_closed(idle1) && raw_closed(idle2), 5000);
+  close(idle1);
+  close(idle2);
+  fixgw_net_metrics_stats_t ms;
+  assert_int_equal(fixgw_net_metrics_stats(p.la, &ms), 0);
+  assert_int_equal(ms.served, 2);
+  assert_int_equal(ms.rejected, 7);
+  assert_int_equal(ms.refused, 1);
+  assert_int_equal(ms.timeouts, 2);
+  assert_true(ms.bytes_out > 1000);
+
+  /* The session kept trading throughout. */
+  assert_true(fixgw_session_is_logged_on(p.acc.s));
+  p.ini.to_send += 20;
+  assert_int_equal(send_order(&p.ini), 0);
+  RUN_UNTIL(p.la, p.lb, p.ini.acks_in == 70, 10000);
+  http_exchange(&p, port, get, sizeof get - 1, resp, sizeof resp);
+  snprintf(key, sizeof key, "fixgw_session_app_messages_received_total%s", acc);
+  assert_int_equal(sample_of(http_body(resp), key), 70);
+  pairing_logout(&p);
+  pairing_end(&p);
+}
+
 int main(void) {
   verbose = getenv("FIXGW_NET_VERBOSE") != NULL;
   const struct CMUnitTest tests[] = {
@@ -860,6 +1036,7 @@ int main(void) {
       cmocka_unit_test(test_silent_connection_times_out),
       cmocka_unit_test(test_many_sessions_one_port),
       cmocka_unit_test(test_slow_reader_backpressure),
+      cmocka_unit_test(test_metrics_endpoint),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
