@@ -559,6 +559,14 @@ out:
   host_tls_free(tls);
   if (g.order_log >= 0) close(g.order_log);
   for (size_t i = 0; i < made; i++) {
+    /* Answers still waiting (for room, or for a logon that did not come)
+     * are orders received and never answered: say so and count them. */
+    if (es[i].tail != es[i].head) {
+      fprintf(stderr, "%s: %s: %u orders unanswered at exit\n", prog, es[i].h.name,
+              es[i].tail - es[i].head);
+      es[i].orders_dropped += es[i].tail - es[i].head;
+      es[i].head = es[i].tail;
+    }
     if (status && es[i].h.s) {
       char extra[256];
       snprintf(extra, sizeof extra,
