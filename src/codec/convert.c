@@ -250,7 +250,10 @@ int fixgw_to_timeonly(const char *s, size_t n, int64_t *ns) {
   return hms(s, n, ns);
 }
 
-int fixgw_to_timestamp(const char *s, size_t n, int64_t *ns) {
+/* The reference: date and time by their own conversions, each error
+ * classified. fixgw_to_timestamp answers every well-formed, in-range value
+ * itself and hands everything else (errors, leap seconds) to this. */
+int fixgw__to_timestamp_ref(const char *s, size_t n, int64_t *ns) {
   if (!s || !ns) return FIXGW_EINVAL;
   if (n < 17 || s[8] != '-') return FIXGW_EFORMAT;
   fixgw_date_t d = {0, 0, 0, 0}; /* read only when ymd succeeded */
@@ -265,6 +268,84 @@ int fixgw_to_timestamp(const char *s, size_t n, int64_t *ns) {
   if (days > 106751 || days < -106751) return FIXGW_ERANGE;
   *ns = days * 86400000000000LL + t;
   return 0;
+}
+
+/* Eight digits of w (byte 0 first) made into four two-digit values, one in
+ * the low byte of each 16-bit lane: lane k holds digits 2k and 2k+1.
+ * 0 and *pairs, or -1 if a byte is no digit. */
+static inline int pairs8(uint64_t w, uint64_t *pairs) {
+  uint64_t d = w - ZEROS;
+  if ((d | (d + 0x7676767676767676ULL)) & HIGHS) return -1;
+  *pairs = d * 10 + (d >> 8); /* byte k: digit k * 10 + digit k+1, at most 99 */
+  return 0;
+}
+
+/* Days before the first of month m (1..12) counted from March 1, the year
+ * shifted to start in March so the leap day comes last. */
+static const uint16_t days_before_from_march[12] = {306, 337, 0,   31,  61,  92,
+                                                    122, 153, 184, 214, 245, 275};
+
+/* "YYYYMMDD-HH:MM:SS[.fff|.ffffff|.fffffffff]" in word-wide steps: two
+ * loads give all eight date and six time digits, each validated and paired
+ * in a few operations; the day count is straight-line arithmetic on
+ * unsigned values (years 0..9999, no eras). Any value it does not accept
+ * at once (malformed, out of range, a leap second) takes the reference,
+ * which classifies it, so both answer every input alike. */
+int fixgw_to_timestamp(const char *s, size_t n, int64_t *ns) {
+  if (!s || !ns) return FIXGW_EINVAL;
+  if (FIXGW_UNLIKELY(n < 17 || s[8] != '-')) return FIXGW_EFORMAT;
+  uint64_t dp, tp, t = fixgw__load_le64(s + 9), frac = 0;
+  const uint64_t colons = ((uint64_t)':' << 16) | ((uint64_t)':' << 40);
+  const uint64_t cmask = 0xFF0000FF0000ULL;
+  if (FIXGW_UNLIKELY((t & cmask) != colons)) goto ref;
+  if (FIXGW_UNLIKELY(pairs8(fixgw__load_le64(s), &dp) ||
+                     pairs8(t ^ (colons ^ (ZEROS & cmask)), &tp)))
+    goto ref;
+  if (n > 17) {
+    uint64_t f;
+    /* The fraction's last 8 bytes, those before its first digit made '0'. */
+    if (n == 21) {
+      f = (fixgw__load_le64(s + 13) & ~0xFFFFFFFFFFULL) | (ZEROS & 0xFFFFFFFFFFULL);
+    } else if (n == 24) {
+      f = (fixgw__load_le64(s + 16) & ~0xFFFFULL) | (ZEROS & 0xFFFFULL);
+    } else if (n == 27) {
+      f = fixgw__load_le64(s + 19);
+    } else {
+      goto ref;
+    }
+    if (FIXGW_UNLIKELY(s[17] != '.' || fixgw__digits_swar(f, 8, &frac))) goto ref;
+    if (n == 27) {
+      unsigned hi = (unsigned)(unsigned char)s[18] - '0';
+      if (FIXGW_UNLIKELY(hi > 9)) goto ref;
+      frac += (uint64_t)hi * 100000000u;
+    } else {
+      frac *= n == 24 ? 1000u : 1000000u;
+    }
+  }
+  {
+    unsigned y = (unsigned)(dp & 0xFF) * 100 + (unsigned)((dp >> 16) & 0xFF);
+    unsigned m = (unsigned)((dp >> 32) & 0xFF), d = (unsigned)((dp >> 48) & 0xFF);
+    unsigned h = (unsigned)(tp & 0xFF), mi = (unsigned)((tp >> 24) & 0xFF),
+             se = (unsigned)((tp >> 48) & 0xFF);
+    if (FIXGW_UNLIKELY(m - 1 > 11 || d - 1 > 27 || h > 23 || mi > 59 || se > 59)) {
+      /* Days 29..31 need the month's length; the rest is an error. */
+      if (m - 1 > 11 || d == 0 || d > days_in_month((int32_t)y, m) || h > 23 || mi > 59 ||
+          se > 59)
+        goto ref;
+    }
+    /* Days since 0000-03-01 of a year shifted to start in March, plus 400
+     * years so it stays unsigned, minus the same at the end. */
+    unsigned yy = y + 400 - (m <= 2);
+    int64_t days = (int64_t)(yy * 365u + yy / 4 - yy / 100 + yy / 400 +
+                             days_before_from_march[m - 1] + d - 1) -
+                   (719468 + 146097);
+    if (FIXGW_UNLIKELY(days > 106751 || days < -106751)) goto ref;
+    *ns = days * 86400000000000LL +
+          (int64_t)((h * 3600u + mi * 60u + se) * 1000000000ULL + frac);
+    return 0;
+  }
+ref:
+  return fixgw__to_timestamp_ref(s, n, ns);
 }
 
 /* Values inside a parsed frame have at least 8 readable bytes after their

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <stdlib.h>
 
+#include "codec_internal.h"
 #include "fixgw/codec.h"
 #include "harness.h"
 
@@ -160,6 +161,50 @@ static void test_timestamp(void **state) {
   assert_true(v == t + 500000000);
   assert_true(fixgw_days_from_civil(2000, 1, 1) == 10957);
   assert_true(fixgw_days_from_civil(1600, 3, 1) == -135080);
+}
+
+/* The word-wide timestamp path against its field-by-field reference:
+ * valid stamps of every precision over the whole range, and the same with
+ * one byte replaced by a digit, separator or neighbour of one, or cut
+ * short. Same code, same value, for every input (each on a guard page). */
+static void test_timestamp_matches_reference(void **state) {
+  (void)state;
+  static const char bytes[] = "0123456789:-./ 9\x00\xff";
+  static const int prec[4] = {0, 3, 6, 9};
+  uint64_t x = 0x9E3779B97F4A7C15ULL;
+  for (int round = 0; round < 30000; round++) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    /* Any instant of years 0..9999 (most out of int64 range) or, half the
+     * time, one near now, where the day count fits. */
+    int64_t day = round & 1 ? (int64_t)(x % 3652425) - 719528 : (int64_t)(x % 40000);
+    fixgw_date_t d;
+    fixgw_civil_from_days(day, &d);
+    if (d.year < 0 || d.year > 9999) continue;
+    uint64_t tod = (x >> 20) % 86401; /* 86400: a leap second */
+    char s[40];
+    int p = prec[(x >> 40) & 3];
+    int n = snprintf(s, sizeof s, "%04d%02u%02u-%02u:%02u:%02u", (int)d.year, d.month, d.day,
+                     (unsigned)(tod == 86400 ? 23 : tod / 3600),
+                     (unsigned)(tod == 86400 ? 59 : tod / 60 % 60),
+                     (unsigned)(tod == 86400 ? 60 : tod % 60));
+    if (p) n += snprintf(s + n, sizeof s - (size_t)n, ".%09llu", (unsigned long long)(x % 1000000000)) - (9 - p);
+    unsigned what = (unsigned)(x >> 44) % 4;
+    if (what == 1) {
+      s[(x >> 48) % (unsigned)n] = bytes[(x >> 56) % (sizeof bytes - 1)];
+    } else if (what == 2) {
+      n = (int)((x >> 48) % (unsigned)(n + 1));
+    }
+    int64_t a = 0, b = 0;
+    fixgw_guard_t g;
+    const char *q = fixgw_guard_copy(&g, s, (size_t)n);
+    int ra = fixgw_to_timestamp(q, (size_t)n, &a), rb = fixgw__to_timestamp_ref(q, (size_t)n, &b);
+    fixgw_guard_free(&g);
+    if (ra != rb || (ra == 0 && a != b))
+      fail_msg("timestamp '%.*s': fast %s %lld, reference %s %lld", n, s, fixgw_err_name(ra),
+               (long long)a, fixgw_err_name(rb), (long long)b);
+  }
 }
 
 static void test_dates(void **state) {
@@ -342,6 +387,7 @@ int main(void) {
       cmocka_unit_test(test_decimal_to_double_slow_path),
       cmocka_unit_test(test_int),       cmocka_unit_test(test_decimal),
       cmocka_unit_test(test_char_bool), cmocka_unit_test(test_timestamp),
+      cmocka_unit_test(test_timestamp_matches_reference),
       cmocka_unit_test(test_dates),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
