@@ -34,6 +34,19 @@ int fixgw_msg_get_decimal(const fixgw_msg_t *m, uint32_t tag, fixgw_decimal_t *o
                      : fixgw_to_decimal(f->val, f->len, out);
 }
 
+int fixgw_msg_get_uint(const fixgw_msg_t *m, uint32_t tag, uint64_t *out) {
+  const fixgw_field_t *f = fixgw_msg_find(m, tag);
+  if (!f) return FIXGW_ENOTFOUND;
+  uint64_t v;
+  /* Sequence numbers and counts: up to 8 digits in one word. */
+  if (roomy(m, f) && f->len - 1 < 8) {
+    if (fixgw__digits_swar(fixgw__load_le64(f->val), f->len, &v)) return FIXGW_EFORMAT;
+    *out = v;
+    return 0;
+  }
+  return fixgw_to_uint(f->val, f->len, out);
+}
+
 /* find + convert, one definition per remaining type. */
 #define FIXGW__GETTER(name, type, conv)                                  \
   int fixgw_msg_get_##name(const fixgw_msg_t *m, uint32_t tag, type *out) { \
@@ -41,7 +54,6 @@ int fixgw_msg_get_decimal(const fixgw_msg_t *m, uint32_t tag, fixgw_decimal_t *o
     if (!f) return FIXGW_ENOTFOUND;                                      \
     return conv(f->val, f->len, out);                                    \
   }
-FIXGW__GETTER(uint, uint64_t, fixgw_to_uint)
 FIXGW__GETTER(char, char, fixgw_to_char)
 FIXGW__GETTER(bool, bool, fixgw_to_bool)
 FIXGW__GETTER(timestamp, int64_t, fixgw_to_timestamp)

@@ -70,6 +70,10 @@ static inline int fixgw__digits_swar(uint64_t w, unsigned nd, uint64_t *out) {
 int fixgw__decimal_padded(const char *s, size_t n, fixgw_decimal_t *out);
 int fixgw__int_padded(const char *s, size_t n, int64_t *out);
 
+/* fixgw_to_decimal's reference (a byte at a time), which it falls back to
+ * above 8 bytes and is tested against. */
+int fixgw__to_decimal_ref(const char *s, size_t n, fixgw_decimal_t *out);
+
 /* fixgw_to_timestamp's reference (scalar, field by field), which its fast
  * path falls back to and is tested against. */
 int fixgw__to_timestamp_ref(const char *s, size_t n, int64_t *ns);

@@ -94,7 +94,9 @@ static int decimal_parse_slow(const char *s, size_t n, fixgw_decimal_t *out, int
   return 0;
 }
 
-int fixgw_to_decimal(const char *s, size_t n, fixgw_decimal_t *out) {
+/* The reference: a byte at a time. fixgw_to_decimal gives values of up to
+ * 8 bytes to decimal_word and is tested against this. */
+int fixgw__to_decimal_ref(const char *s, size_t n, fixgw_decimal_t *out) {
   if (!s || !out) return FIXGW_EINVAL;
   /* Fast path: at most 18 digits cannot overflow, so no significance
    * bookkeeping is needed; prices and quantities nearly always fit. */
@@ -120,6 +122,61 @@ int fixgw_to_decimal(const char *s, size_t n, fixgw_decimal_t *out) {
   int rc = decimal_parse_slow(s, n, out, 0);
   if (rc == FIXGW_ERANGE) rc = decimal_parse_slow(s, n, out, 1);
   return rc;
+}
+
+/* The value of the n bytes (1..8) held in w (byte 0 first; the bytes past
+ * n are ignored), at most one '.' among them, neg the sign already read.
+ * Right-aligned behind '0' padding, every value is an 8-digit number with
+ * the point squeezed out, so one fixed-width conversion serves them all. */
+static inline int decimal_word(uint64_t w, unsigned n, int neg, fixgw_decimal_t *out) {
+  if (n < 8) w = (w << (8 * (8 - n))) | (ZEROS >> (8 * n));
+  uint64_t y = w ^ 0x2E2E2E2E2E2E2E2EULL; /* '.' bytes become zero */
+  uint64_t dot = (y - 0x0101010101010101ULL) & ~y & HIGHS;
+  unsigned frac = 0;
+  if (dot) {
+    /* The lowest flag is the first '.'; later ones are a second '.' or a
+     * borrow artefact, and fail the digit test once this one is gone.
+     * The bytes before it move up over it, a '0' in front. */
+    unsigned k = (unsigned)__builtin_ctzll(dot) >> 3;
+    w = (w & ((~0ULL << (8 * k)) << 8)) | ((w & fixgw__low_bytes(k)) << 8) | '0';
+    frac = 7 - k;
+    if (n == 1) return FIXGW_EFORMAT; /* "." alone */
+  }
+  uint64_t v;
+  if (fixgw__digits_swar(w, 8, &v)) return FIXGW_EFORMAT;
+  out->mant = neg ? -(int64_t)v : (int64_t)v;
+  out->exp = -(int32_t)frac;
+  return 0;
+}
+
+/* Short values a byte at a time, but the integer part and the fraction
+ * each in a loop of their own, so no byte asks "point seen yet?". Word
+ * loads would need 8 readable bytes, which a bare view does not promise;
+ * values inside a parsed message take decimal_word (the getter). */
+int fixgw_to_decimal(const char *s, size_t n, fixgw_decimal_t *out) {
+  if (!s || !out) return FIXGW_EINVAL;
+  size_t i = n && s[0] == '-';
+  if (FIXGW_UNLIKELY(n - i > 18 || n == i)) return fixgw__to_decimal_ref(s, n, out);
+  uint64_t v = 0;
+  size_t k = i;
+  unsigned d;
+  while (k < n && (d = (unsigned)(unsigned char)s[k] - '0') <= 9) {
+    v = v * 10 + d;
+    k++;
+  }
+  int32_t exp = 0;
+  if (k < n) {
+    if (s[k] != '.' || n - i == 1) return FIXGW_EFORMAT; /* "." alone */
+    exp = -(int32_t)(n - k - 1);
+    for (k++; k < n; k++) {
+      d = (unsigned)(unsigned char)s[k] - '0';
+      if (d > 9) return FIXGW_EFORMAT;
+      v = v * 10 + d;
+    }
+  }
+  out->mant = i ? -(int64_t)v : (int64_t)v;
+  out->exp = exp;
+  return 0;
 }
 
 int fixgw_to_char(const char *s, size_t n, char *out) {
@@ -353,27 +410,9 @@ ref:
  * common short cases load one word. The callers check that bound. */
 int fixgw__decimal_padded(const char *s, size_t n, fixgw_decimal_t *out) {
   int neg = n > 0 && s[0] == '-';
-  s += neg;
-  n -= (size_t)neg;
-  if (n == 0 || n > 8) return fixgw_to_decimal(s - neg, n + (size_t)neg, out);
-  uint64_t w = fixgw__load_le64(s), keep = fixgw__low_bytes((unsigned)n);
-  uint64_t y = w ^ 0x2E2E2E2E2E2E2E2EULL; /* '.' bytes become zero */
-  uint64_t dot = (y - 0x0101010101010101ULL) & ~y & HIGHS & keep;
-  unsigned nd = (unsigned)n, frac = 0;
-  if (dot) {
-    /* Later flags are a second '.' or a borrow artefact over a '/': both
-     * fail the digit test below once the first '.' is squeezed out. */
-    unsigned k = (unsigned)__builtin_ctzll(dot) >> 3;
-    w = (w & fixgw__low_bytes(k)) | ((w >> 8) & ~fixgw__low_bytes(k));
-    nd = (unsigned)n - 1;
-    frac = nd - k;
-    if (nd == 0) return FIXGW_EFORMAT;
-  }
-  uint64_t v;
-  if (fixgw__digits_swar(w, nd, &v)) return FIXGW_EFORMAT;
-  out->mant = neg ? -(int64_t)v : (int64_t)v;
-  out->exp = -(int32_t)frac;
-  return 0;
+  size_t m = n - (size_t)neg;
+  if (m == 0 || m > 8) return fixgw__to_decimal_ref(s, n, out);
+  return decimal_word(fixgw__load_le64(s + neg), (unsigned)m, neg, out);
 }
 
 int fixgw__int_padded(const char *s, size_t n, int64_t *out) {
