@@ -78,6 +78,12 @@ int fixgw__to_decimal_ref(const char *s, size_t n, fixgw_decimal_t *out);
  * path falls back to and is tested against. */
 int fixgw__to_timestamp_ref(const char *s, size_t n, int64_t *ns);
 
+/* 0 if s[0..n) is a UTCTimestamp of any year 0000-9999 (a leap second
+ * 60 included), as fixgw_to_date of its date and fixgw_to_timeonly of its
+ * time would both say, else their first error: the validator's check,
+ * without the epoch arithmetic or its int64 range. */
+int fixgw__timestamp_check(const char *s, size_t n);
+
 /* Decimal digits of v (1 for 0). */
 static inline unsigned fixgw__digits_u64(uint64_t v) {
   unsigned d = 1;

@@ -348,16 +348,22 @@ static const uint16_t days_before_from_march[12] = {306, 337, 0,   31,  61,  92,
  * unsigned values (years 0..9999, no eras). Any value it does not accept
  * at once (malformed, out of range, a leap second) takes the reference,
  * which classifies it, so both answer every input alike. */
-int fixgw_to_timestamp(const char *s, size_t n, int64_t *ns) {
-  if (!s || !ns) return FIXGW_EINVAL;
-  if (FIXGW_UNLIKELY(n < 17 || s[8] != '-')) return FIXGW_EFORMAT;
+/* The fields of a timestamp (n >= 17, s[8] == '-') when its syntax is
+ * plain: 0 and the date and time pairs (see pairs8) and the fraction in
+ * ns, or -1 for anything else (then the reference decides). */
+typedef struct ts_parts {
+  unsigned y, m, d, h, mi, se;
+  uint64_t frac;
+} ts_parts_t;
+
+static inline int ts_split(const char *s, size_t n, ts_parts_t *o) {
   uint64_t dp, tp, t = fixgw__load_le64(s + 9), frac = 0;
   const uint64_t colons = ((uint64_t)':' << 16) | ((uint64_t)':' << 40);
   const uint64_t cmask = 0xFF0000FF0000ULL;
-  if (FIXGW_UNLIKELY((t & cmask) != colons)) goto ref;
+  if (FIXGW_UNLIKELY((t & cmask) != colons)) return -1;
   if (FIXGW_UNLIKELY(pairs8(fixgw__load_le64(s), &dp) ||
                      pairs8(t ^ (colons ^ (ZEROS & cmask)), &tp)))
-    goto ref;
+    return -1;
   if (n > 17) {
     uint64_t f;
     /* The fraction's last 8 bytes, those before its first digit made '0'. */
@@ -368,41 +374,69 @@ int fixgw_to_timestamp(const char *s, size_t n, int64_t *ns) {
     } else if (n == 27) {
       f = fixgw__load_le64(s + 19);
     } else {
-      goto ref;
+      return -1;
     }
-    if (FIXGW_UNLIKELY(s[17] != '.' || fixgw__digits_swar(f, 8, &frac))) goto ref;
+    if (FIXGW_UNLIKELY(s[17] != '.' || fixgw__digits_swar(f, 8, &frac))) return -1;
     if (n == 27) {
       unsigned hi = (unsigned)(unsigned char)s[18] - '0';
-      if (FIXGW_UNLIKELY(hi > 9)) goto ref;
+      if (FIXGW_UNLIKELY(hi > 9)) return -1;
       frac += (uint64_t)hi * 100000000u;
     } else {
       frac *= n == 24 ? 1000u : 1000000u;
     }
   }
-  {
-    unsigned y = (unsigned)(dp & 0xFF) * 100 + (unsigned)((dp >> 16) & 0xFF);
-    unsigned m = (unsigned)((dp >> 32) & 0xFF), d = (unsigned)((dp >> 48) & 0xFF);
-    unsigned h = (unsigned)(tp & 0xFF), mi = (unsigned)((tp >> 24) & 0xFF),
-             se = (unsigned)((tp >> 48) & 0xFF);
-    if (FIXGW_UNLIKELY(m - 1 > 11 || d - 1 > 27 || h > 23 || mi > 59 || se > 59)) {
-      /* Days 29..31 need the month's length; the rest is an error. */
-      if (m - 1 > 11 || d == 0 || d > days_in_month((int32_t)y, m) || h > 23 || mi > 59 ||
-          se > 59)
-        goto ref;
-    }
-    /* Days since 0000-03-01 of a year shifted to start in March, plus 400
-     * years so it stays unsigned, minus the same at the end. */
-    unsigned yy = y + 400 - (m <= 2);
-    int64_t days = (int64_t)(yy * 365u + yy / 4 - yy / 100 + yy / 400 +
-                             days_before_from_march[m - 1] + d - 1) -
-                   (719468 + 146097);
-    if (FIXGW_UNLIKELY(days > 106751 || days < -106751)) goto ref;
-    *ns = days * 86400000000000LL +
-          (int64_t)((h * 3600u + mi * 60u + se) * 1000000000ULL + frac);
-    return 0;
-  }
-ref:
-  return fixgw__to_timestamp_ref(s, n, ns);
+  o->y = (unsigned)(dp & 0xFF) * 100 + (unsigned)((dp >> 16) & 0xFF);
+  o->m = (unsigned)((dp >> 32) & 0xFF);
+  o->d = (unsigned)((dp >> 48) & 0xFF);
+  o->h = (unsigned)(tp & 0xFF);
+  o->mi = (unsigned)((tp >> 24) & 0xFF);
+  o->se = (unsigned)((tp >> 48) & 0xFF);
+  o->frac = frac;
+  return 0;
+}
+
+/* A real calendar date and time of day, seconds up to max_se. */
+static inline int ts_in_range(const ts_parts_t *t, unsigned max_se) {
+  if (FIXGW_LIKELY(t->m - 1 <= 11 && t->d - 1 <= 27 && t->h <= 23 && t->mi <= 59 &&
+                   t->se <= max_se))
+    return 1;
+  /* Days 29..31 need the month's length; the rest is an error. */
+  return t->m - 1 <= 11 && t->d != 0 && t->d <= days_in_month((int32_t)t->y, t->m) &&
+         t->h <= 23 && t->mi <= 59 && t->se <= max_se;
+}
+
+/* "YYYYMMDD-HH:MM:SS[.fff|.ffffff|.fffffffff]" in word-wide steps: two
+ * loads give all eight date and six time digits, each validated and paired
+ * in a few operations; the day count is straight-line unsigned arithmetic
+ * on years 0..9999 (no eras). Any value it does not accept at once
+ * (malformed, out of range, a leap second) takes the reference, which
+ * classifies it, so both answer every input alike. */
+int fixgw_to_timestamp(const char *s, size_t n, int64_t *ns) {
+  if (!s || !ns) return FIXGW_EINVAL;
+  if (FIXGW_UNLIKELY(n < 17 || s[8] != '-')) return FIXGW_EFORMAT;
+  ts_parts_t t;
+  if (FIXGW_UNLIKELY(ts_split(s, n, &t) || !ts_in_range(&t, 59)))
+    return fixgw__to_timestamp_ref(s, n, ns);
+  /* Days since 0000-03-01 of a year shifted to start in March, plus 400
+   * years so it stays unsigned, minus the same at the end. */
+  unsigned yy = t.y + 400 - (t.m <= 2);
+  int64_t days = (int64_t)(yy * 365u + yy / 4 - yy / 100 + yy / 400 +
+                           days_before_from_march[t.m - 1] + t.d - 1) -
+                 (719468 + 146097);
+  if (FIXGW_UNLIKELY(days > 106751 || days < -106751)) return fixgw__to_timestamp_ref(s, n, ns);
+  *ns = days * 86400000000000LL +
+        (int64_t)((t.h * 3600u + t.mi * 60u + t.se) * 1000000000ULL + t.frac);
+  return 0;
+}
+
+int fixgw__timestamp_check(const char *s, size_t n) {
+  if (n < 17 || s[8] != '-') return FIXGW_EFORMAT;
+  ts_parts_t t;
+  if (FIXGW_LIKELY(ts_split(s, n, &t) == 0 && ts_in_range(&t, 60))) return 0;
+  fixgw_date_t d;
+  int64_t tod;
+  int rc = fixgw_to_date(s, 8, &d);
+  return rc ? rc : fixgw_to_timeonly(s + 9, n - 9, &tod);
 }
 
 /* Values inside a parsed frame have at least 8 readable bytes after their

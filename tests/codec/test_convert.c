@@ -200,10 +200,19 @@ static void test_timestamp_matches_reference(void **state) {
     fixgw_guard_t g;
     const char *q = fixgw_guard_copy(&g, s, (size_t)n);
     int ra = fixgw_to_timestamp(q, (size_t)n, &a), rb = fixgw__to_timestamp_ref(q, (size_t)n, &b);
+    /* The validator's check: what date and time-only conversions say. */
+    fixgw_date_t dd;
+    int64_t tt;
+    int rc = fixgw__timestamp_check(q, (size_t)n);
+    int rw = n < 17 || s[8] != '-' ? FIXGW_EFORMAT : fixgw_to_date(q, 8, &dd);
+    if (!rw) rw = fixgw_to_timeonly(q + 9, (size_t)n - 9, &tt);
     fixgw_guard_free(&g);
     if (ra != rb || (ra == 0 && a != b))
       fail_msg("timestamp '%.*s': fast %s %lld, reference %s %lld", n, s, fixgw_err_name(ra),
                (long long)a, fixgw_err_name(rb), (long long)b);
+    if (rc != rw)
+      fail_msg("timestamp check '%.*s': %s, date + time-only %s", n, s, fixgw_err_name(rc),
+               fixgw_err_name(rw));
   }
 }
 
