@@ -4,8 +4,12 @@
  *                              application does, per message type
  *   parse_kernel/<Msg>/<impl>  the same with each scan kernel forced
  *   encode/ExecutionReport/fixgw
- *   latency/mixed/fixgw        per-parse latency on a cache-hot mixed set,
- *                              percentiles as counters (rdtsc)
+ *   validate/NewOrderSingle/fixgw        full FIX 4.4 dictionary validation
+ *                              of the parsed message
+ *   parse_validate/NewOrderSingle/fixgw  parse + validation + typed reads
+ *   latency/<Msg>/fixgw, latency/mixed/fixgw  per-parse latency (with the
+ *                              reads) of one type or of all four in turn,
+ *                              cache-hot, percentiles as counters (rdtsc)
  *   corpus/fixgw               (with --corpus=FILE) a whole file streamed
  *                              through the parser
  *
@@ -38,6 +42,8 @@
 #endif
 
 #include "fixgw/codec.h"
+#include "fixgw/dict.h"
+#include "fixgw/validate.h"
 #include "fixgw_bench.h"
 
 #define BATCH 64
@@ -326,6 +332,86 @@ static void bm_parse(fixgw_bench_state *st, void *argp) {
   fixgw_parser_destroy(&p);
 }
 
+/* ----------------------------------------------------------- validation */
+
+/* FIX 4.4, every check on: what a session validating inbound does. */
+static fixgw_validator_t validator;
+static int validator_rc = -1;
+
+static void bm_validate(fixgw_bench_state *st, void *argp) {
+  (void)argp;
+  fixgw_parser_t p;
+  fixgw_msg_t m;
+  size_t used;
+  int rc = validator_rc ? validator_rc : fixgw_parser_init(&p, NULL);
+  if (rc) {
+    bench_fail(st, "validator or parser init", rc);
+    while (fixgw_bench_keep_running_batch(st, 1)) {}
+    return;
+  }
+  rc = fixgw_parse(&p, msg_twice[BENCH_NOS], 2 * msg_len[BENCH_NOS], &used, &m, NULL);
+  if (!rc) rc = fixgw_validate(&validator, &m, NULL);
+  int64_t n = 0;
+  while (fixgw_bench_keep_running_batch(st, BATCH)) {
+    for (int i = 0; i < BATCH; i++) rc |= fixgw_validate(&validator, &m, NULL);
+    n += BATCH;
+  }
+  if (rc) {
+    bench_fail(st, "validate", rc);
+  } else {
+    fixgw_alloc_count_enable(1);
+    uint64_t c0 = fixgw_alloc_count_calls();
+    for (int i = 0; i < ALLOC_REPS; i++) rc |= fixgw_validate(&validator, &m, NULL);
+    uint64_t c1 = fixgw_alloc_count_calls();
+    fixgw_alloc_count_enable(0);
+    report_allocs(st, c1 - c0, ALLOC_REPS);
+  }
+  fixgw_bench_set_items(st, n);
+  fixgw_parser_destroy(&p);
+}
+
+static inline int parse_validate_read(fixgw_parser_t *p, int kind, acc_t *a) {
+  size_t consumed;
+  fixgw_msg_t m;
+  int rc = fixgw_parse(p, msg_twice[kind], 2 * msg_len[kind], &consumed, &m, NULL);
+  if (FIXGW_UNLIKELY(rc)) return rc;
+  rc = fixgw_validate(&validator, &m, NULL);
+  if (FIXGW_UNLIKELY(rc)) return rc;
+  return read_typed(kind, a, &m);
+}
+
+static void bm_parse_validate(fixgw_bench_state *st, void *argp) {
+  (void)argp;
+  fixgw_parser_t p;
+  int rc = validator_rc ? validator_rc : fixgw_parser_init(&p, NULL);
+  if (rc) {
+    bench_fail(st, "validator or parser init", rc);
+    while (fixgw_bench_keep_running_batch(st, 1)) {}
+    return;
+  }
+  acc_t a = {0};
+  int64_t n = 0;
+  while (fixgw_bench_keep_running_batch(st, BATCH)) {
+    for (int i = 0; i < BATCH; i++) rc |= parse_validate_read(&p, BENCH_NOS, &a);
+    n += BATCH;
+  }
+  fixgw_bench_sink(&a);
+  if (rc) {
+    bench_fail(st, "parse + validate", rc);
+  } else {
+    fixgw_alloc_count_enable(1);
+    uint64_t c0 = fixgw_alloc_count_calls();
+    for (int i = 0; i < ALLOC_REPS; i++) parse_validate_read(&p, BENCH_NOS, &a);
+    uint64_t c1 = fixgw_alloc_count_calls();
+    fixgw_alloc_count_enable(0);
+    fixgw_bench_sink(&a);
+    report_allocs(st, c1 - c0, ALLOC_REPS);
+  }
+  fixgw_bench_set_items(st, n);
+  fixgw_bench_set_bytes(st, n * (int64_t)msg_len[BENCH_NOS]);
+  fixgw_parser_destroy(&p);
+}
+
 /* --------------------------------------------------------------- encode */
 
 static void bm_encode(fixgw_bench_state *st, void *argp) {
@@ -409,9 +495,11 @@ static double pct_ns(const uint32_t *s, size_t n, double q) {
   return (double)s[i] / tsc_per_ns;
 }
 
-/* The mixed set: each iteration parses one of NOS, ER, MD, HB in turn. */
+/* One message type (arg: its kind) or, for the mixed set (arg NULL), each
+ * iteration one of NOS, ER, MD, HB in turn. */
+static int latency_kinds[BENCH_KIND_COUNT];
 static void bm_latency(fixgw_bench_state *st, void *argp) {
-  (void)argp;
+  const int *only = argp;
   fixgw_parser_t p;
   int rc = fixgw_parser_init(&p, NULL);
   if (rc) {
@@ -424,7 +512,7 @@ static void bm_latency(fixgw_bench_state *st, void *argp) {
   int64_t n = 0, bytes = 0;
   while (fixgw_bench_keep_running_batch(st, BATCH)) {
     for (int i = 0; i < BATCH; i++) {
-      int kind = i & 3;
+      int kind = only ? *only : i & 3;
       uint64_t t0 = tsc();
       rc |= parse_and_read(&p, kind, &a);
       uint64_t t1 = tsc();
@@ -458,6 +546,11 @@ static void bm_latency(fixgw_bench_state *st, void *argp) {
 
 static char *corpus;
 static size_t corpus_len;
+
+const char *bench_corpus(size_t *len) {
+  *len = corpus_len;
+  return corpus;
+}
 
 /* MsgSeqNum as an integer, MsgType, ClOrdID and Symbol as strings,
  * OrderQty and Price as decimals, and in W every MDEntryPx/MDEntrySize
@@ -701,6 +794,71 @@ int bench_codec_write_corpus(const char *path, uint64_t n, uint64_t seed) {
   return fclose(f) == 0 ? 0 : -1;
 }
 
+/* ------------------------------------------------------------- profile */
+
+/* The timed work of one row, n times. noinline and external: callgrind's
+ * --toggle-collect names it. */
+enum { PROF_PARSE = 0, PROF_ENCODE = BENCH_KIND_COUNT, PROF_VALIDATE, PROF_PARSE_VALIDATE,
+       PROF_CORPUS };
+__attribute__((noinline)) int bench_profile_loop(int what, uint64_t n, fixgw_parser_t *p,
+                                                 const fixgw_msg_t *m, acc_t *a);
+__attribute__((noinline)) int bench_profile_loop(int what, uint64_t n, fixgw_parser_t *p,
+                                                 const fixgw_msg_t *m, acc_t *a) {
+  static char buf[1024];
+  fixgw_encoder_t e;
+  const char *out;
+  size_t len;
+  corpus_result_t r = {0};
+  int rc = 0;
+  for (uint64_t i = 0; i < n; i++) {
+    if (what < BENCH_KIND_COUNT) {
+      rc |= parse_and_read(p, what, a);
+    } else if (what == PROF_ENCODE) {
+      rc |= encode_er(&e, buf, sizeof buf, i + 1, &out, &len);
+      fold(a, (uintptr_t)out + len);
+    } else if (what == PROF_VALIDATE) {
+      rc |= fixgw_validate(&validator, m, NULL);
+    } else if (what == PROF_PARSE_VALIDATE) {
+      rc |= parse_validate_read(p, BENCH_NOS, a);
+    } else {
+      corpus_pass(p, a, &r);
+      rc |= r.rc;
+    }
+  }
+  return rc;
+}
+
+int bench_codec_profile(const char *what, uint64_t n) {
+  static const char *const names[] = {"nos",    "er",       "md",             "hb",
+                                      "encode", "validate", "parse_validate", "corpus"};
+  int w = -1;
+  for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++)
+    if (strcmp(what, names[i]) == 0) w = i;
+  if (w < 0 || n == 0) {
+    fprintf(stderr, "bench_codec: --callgrind=WHAT:N, WHAT one of nos er md hb encode "
+                    "validate parse_validate corpus\n");
+    return -1;
+  }
+  if (w == PROF_CORPUS && !corpus) {
+    fprintf(stderr, "bench_codec: --callgrind=corpus needs --corpus=FILE\n");
+    return -1;
+  }
+  fixgw_parser_t p;
+  fixgw_msg_t m;
+  size_t used;
+  acc_t a = {0};
+  if (fixgw_parser_init(&p, NULL) != 0 || validator_rc != 0 ||
+      fixgw_parse(&p, msg_twice[BENCH_NOS], 2 * msg_len[BENCH_NOS], &used, &m, NULL) != 0) {
+    fprintf(stderr, "bench_codec: profile setup failed\n");
+    return -1;
+  }
+  int rc = bench_profile_loop(w, n, &p, &m, &a);
+  fixgw_bench_sink(&a);
+  fixgw_parser_destroy(&p);
+  if (rc) fprintf(stderr, "bench_codec: profile work failed: %s\n", fixgw_err_name(rc));
+  return rc ? -1 : 0;
+}
+
 /* ---------------------------------------------------------- registration */
 
 static parse_arg_t parse_args[BENCH_KIND_COUNT];
@@ -742,6 +900,17 @@ int bench_codec_setup(const char *corpus_path) {
     }
   }
   fixgw_bench_register("latency/mixed/fixgw", bm_latency, NULL, NULL, 0, 0);
+  for (int k = 0; k < BENCH_KIND_COUNT; k++) {
+    latency_kinds[k] = k;
+    snprintf(name, sizeof name, "latency/%s/fixgw", msg_names[k]);
+    fixgw_bench_register(name, bm_latency, &latency_kinds[k], NULL, 0, 0);
+  }
+  fixgw_validator_config_t vc;
+  fixgw_validator_config_default(&vc, fixgw_dict_fix44());
+  validator_rc = fixgw_validator_init(&validator, &vc);
+  fixgw_bench_register("validate/NewOrderSingle/fixgw", bm_validate, NULL, NULL, 0, 0);
+  fixgw_bench_register("parse_validate/NewOrderSingle/fixgw", bm_parse_validate, NULL, NULL,
+                       0, 0);
   char ctx[64];
   snprintf(ctx, sizeof ctx, "%.3f", tsc_per_ns);
   fixgw_bench_context("tsc_ticks_per_ns", ctx);

@@ -32,6 +32,17 @@ const char *bench_msg(int kind, size_t *len);
  * Returns 0, or -1 after printing why (unreadable corpus). */
 int bench_codec_setup(const char *corpus_path);
 
+/* The corpus --corpus= loaded (NULL, 0 without one). */
+const char *bench_corpus(size_t *len);
+
+/* Run the work a benchmark row times (nos, er, md, hb, encode, validate,
+ * parse_validate, corpus) n times in bench_profile_loop(), outside Google
+ * Benchmark, for an instruction count per operation:
+ *   valgrind --tool=callgrind --toggle-collect=bench_profile_loop \
+ *       bench_codec --callgrind=nos:100000
+ * then Ir / n. Returns 0, or -1 after printing why. */
+int bench_codec_profile(const char *what, uint64_t n);
+
 /* Write n generated messages (a mix of D, 8, W, 0 with varying values,
  * built with our encoder) to path. Returns 0 or -1 after printing why. */
 int bench_codec_write_corpus(const char *path, uint64_t n, uint64_t seed);

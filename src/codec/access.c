@@ -34,6 +34,19 @@ int fixgw_msg_get_decimal(const fixgw_msg_t *m, uint32_t tag, fixgw_decimal_t *o
                      : fixgw_to_decimal(f->val, f->len, out);
 }
 
+int fixgw_msg_get_uint(const fixgw_msg_t *m, uint32_t tag, uint64_t *out) {
+  const fixgw_field_t *f = fixgw_msg_find(m, tag);
+  if (!f) return FIXGW_ENOTFOUND;
+  uint64_t v;
+  /* Sequence numbers and counts: up to 8 digits in one word. */
+  if (roomy(m, f) && f->len - 1 < 8) {
+    if (fixgw__digits_swar(fixgw__load_le64(f->val), f->len, &v)) return FIXGW_EFORMAT;
+    *out = v;
+    return 0;
+  }
+  return fixgw_to_uint(f->val, f->len, out);
+}
+
 /* find + convert, one definition per remaining type. */
 #define FIXGW__GETTER(name, type, conv)                                  \
   int fixgw_msg_get_##name(const fixgw_msg_t *m, uint32_t tag, type *out) { \
@@ -41,7 +54,6 @@ int fixgw_msg_get_decimal(const fixgw_msg_t *m, uint32_t tag, fixgw_decimal_t *o
     if (!f) return FIXGW_ENOTFOUND;                                      \
     return conv(f->val, f->len, out);                                    \
   }
-FIXGW__GETTER(uint, uint64_t, fixgw_to_uint)
 FIXGW__GETTER(char, char, fixgw_to_char)
 FIXGW__GETTER(bool, bool, fixgw_to_bool)
 FIXGW__GETTER(timestamp, int64_t, fixgw_to_timestamp)
@@ -106,12 +118,37 @@ int fixgw_group_open(const fixgw_msg_t *m, const fixgw_group_layout_t *l,
   if (rc) return FIXGW_EFORMAT;
 
   uint32_t i = at + 1, entries = 0;
-  while (i < to && m->fields[i].tag == l->delim_tag) {
-    uint32_t e;
-    rc = entry_end(m, l, i, to, depth + 1, &e);
-    if (rc) return rc;
-    entries++;
-    i = e;
+  const fixgw_field_t *f = m->fields;
+  const uint32_t delim = l->delim_tag;
+  if (l->nnested == 0) {
+    /* Flat entries (the common case): one pass, no call per entry. An
+     * entry's fields mostly come in the layout's order, so each member is
+     * looked for from just after the previous one (the delimiter, index 0,
+     * at an entry's start), then from the top: one or two compares a
+     * field instead of a scan from the first tag. */
+    const uint32_t *tags = l->tags, nt = l->ntags;
+    while (i < to && f[i].tag == delim) {
+      entries++;
+      uint32_t prev = 0;
+      for (i++; i < to; i++) {
+        uint32_t t = f[i].tag, k = prev + 1;
+        if (t == delim) break;
+        while (k < nt && tags[k] != t) k++;
+        if (k >= nt) {
+          for (k = 0; k <= prev && tags[k] != t; k++) {}
+          if (k > prev) break; /* not a member: the group ends */
+        }
+        prev = k;
+      }
+    }
+  } else {
+    while (i < to && f[i].tag == delim) {
+      uint32_t e;
+      rc = entry_end(m, l, i, to, depth + 1, &e);
+      if (rc) return rc;
+      entries++;
+      i = e;
+    }
   }
   if (entries == 0 && count > 0) return FIXGW_EGROUPDELIM;
   if (entries != count) return FIXGW_EGROUPCOUNT;

@@ -70,6 +70,20 @@ static inline int fixgw__digits_swar(uint64_t w, unsigned nd, uint64_t *out) {
 int fixgw__decimal_padded(const char *s, size_t n, fixgw_decimal_t *out);
 int fixgw__int_padded(const char *s, size_t n, int64_t *out);
 
+/* fixgw_to_decimal's reference (a byte at a time), which it falls back to
+ * above 8 bytes and is tested against. */
+int fixgw__to_decimal_ref(const char *s, size_t n, fixgw_decimal_t *out);
+
+/* fixgw_to_timestamp's reference (scalar, field by field), which its fast
+ * path falls back to and is tested against. */
+int fixgw__to_timestamp_ref(const char *s, size_t n, int64_t *ns);
+
+/* 0 if s[0..n) is a UTCTimestamp of any year 0000-9999 (a leap second
+ * 60 included), as fixgw_to_date of its date and fixgw_to_timeonly of its
+ * time would both say, else their first error: the validator's check,
+ * without the epoch arithmetic or its int64 range. */
+int fixgw__timestamp_check(const char *s, size_t n);
+
 /* Decimal digits of v (1 for 0). */
 static inline unsigned fixgw__digits_u64(uint64_t v) {
   unsigned d = 1;

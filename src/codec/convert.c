@@ -94,7 +94,9 @@ static int decimal_parse_slow(const char *s, size_t n, fixgw_decimal_t *out, int
   return 0;
 }
 
-int fixgw_to_decimal(const char *s, size_t n, fixgw_decimal_t *out) {
+/* The reference: a byte at a time. fixgw_to_decimal gives values of up to
+ * 8 bytes to decimal_word and is tested against this. */
+int fixgw__to_decimal_ref(const char *s, size_t n, fixgw_decimal_t *out) {
   if (!s || !out) return FIXGW_EINVAL;
   /* Fast path: at most 18 digits cannot overflow, so no significance
    * bookkeeping is needed; prices and quantities nearly always fit. */
@@ -120,6 +122,61 @@ int fixgw_to_decimal(const char *s, size_t n, fixgw_decimal_t *out) {
   int rc = decimal_parse_slow(s, n, out, 0);
   if (rc == FIXGW_ERANGE) rc = decimal_parse_slow(s, n, out, 1);
   return rc;
+}
+
+/* The value of the n bytes (1..8) held in w (byte 0 first; the bytes past
+ * n are ignored), at most one '.' among them, neg the sign already read.
+ * Right-aligned behind '0' padding, every value is an 8-digit number with
+ * the point squeezed out, so one fixed-width conversion serves them all. */
+static inline int decimal_word(uint64_t w, unsigned n, int neg, fixgw_decimal_t *out) {
+  if (n < 8) w = (w << (8 * (8 - n))) | (ZEROS >> (8 * n));
+  uint64_t y = w ^ 0x2E2E2E2E2E2E2E2EULL; /* '.' bytes become zero */
+  uint64_t dot = (y - 0x0101010101010101ULL) & ~y & HIGHS;
+  unsigned frac = 0;
+  if (dot) {
+    /* The lowest flag is the first '.'; later ones are a second '.' or a
+     * borrow artefact, and fail the digit test once this one is gone.
+     * The bytes before it move up over it, a '0' in front. */
+    unsigned k = (unsigned)__builtin_ctzll(dot) >> 3;
+    w = (w & ((~0ULL << (8 * k)) << 8)) | ((w & fixgw__low_bytes(k)) << 8) | '0';
+    frac = 7 - k;
+    if (n == 1) return FIXGW_EFORMAT; /* "." alone */
+  }
+  uint64_t v;
+  if (fixgw__digits_swar(w, 8, &v)) return FIXGW_EFORMAT;
+  out->mant = neg ? -(int64_t)v : (int64_t)v;
+  out->exp = -(int32_t)frac;
+  return 0;
+}
+
+/* Short values a byte at a time, but the integer part and the fraction
+ * each in a loop of their own, so no byte asks "point seen yet?". Word
+ * loads would need 8 readable bytes, which a bare view does not promise;
+ * values inside a parsed message take decimal_word (the getter). */
+int fixgw_to_decimal(const char *s, size_t n, fixgw_decimal_t *out) {
+  if (!s || !out) return FIXGW_EINVAL;
+  size_t i = n && s[0] == '-';
+  if (FIXGW_UNLIKELY(n - i > 18 || n == i)) return fixgw__to_decimal_ref(s, n, out);
+  uint64_t v = 0;
+  size_t k = i;
+  unsigned d;
+  while (k < n && (d = (unsigned)(unsigned char)s[k] - '0') <= 9) {
+    v = v * 10 + d;
+    k++;
+  }
+  int32_t exp = 0;
+  if (k < n) {
+    if (s[k] != '.' || n - i == 1) return FIXGW_EFORMAT; /* "." alone */
+    exp = -(int32_t)(n - k - 1);
+    for (k++; k < n; k++) {
+      d = (unsigned)(unsigned char)s[k] - '0';
+      if (d > 9) return FIXGW_EFORMAT;
+      v = v * 10 + d;
+    }
+  }
+  out->mant = i ? -(int64_t)v : (int64_t)v;
+  out->exp = exp;
+  return 0;
 }
 
 int fixgw_to_char(const char *s, size_t n, char *out) {
@@ -250,7 +307,10 @@ int fixgw_to_timeonly(const char *s, size_t n, int64_t *ns) {
   return hms(s, n, ns);
 }
 
-int fixgw_to_timestamp(const char *s, size_t n, int64_t *ns) {
+/* The reference: date and time by their own conversions, each error
+ * classified. fixgw_to_timestamp answers every well-formed, in-range value
+ * itself and hands everything else (errors, leap seconds) to this. */
+int fixgw__to_timestamp_ref(const char *s, size_t n, int64_t *ns) {
   if (!s || !ns) return FIXGW_EINVAL;
   if (n < 17 || s[8] != '-') return FIXGW_EFORMAT;
   fixgw_date_t d = {0, 0, 0, 0}; /* read only when ymd succeeded */
@@ -267,32 +327,126 @@ int fixgw_to_timestamp(const char *s, size_t n, int64_t *ns) {
   return 0;
 }
 
+/* Eight digits of w (byte 0 first) made into four two-digit values, one in
+ * the low byte of each 16-bit lane: lane k holds digits 2k and 2k+1.
+ * 0 and *pairs, or -1 if a byte is no digit. */
+static inline int pairs8(uint64_t w, uint64_t *pairs) {
+  uint64_t d = w - ZEROS;
+  if ((d | (d + 0x7676767676767676ULL)) & HIGHS) return -1;
+  *pairs = d * 10 + (d >> 8); /* byte k: digit k * 10 + digit k+1, at most 99 */
+  return 0;
+}
+
+/* Days before the first of month m (1..12) counted from March 1, the year
+ * shifted to start in March so the leap day comes last. */
+static const uint16_t days_before_from_march[12] = {306, 337, 0,   31,  61,  92,
+                                                    122, 153, 184, 214, 245, 275};
+
+/* "YYYYMMDD-HH:MM:SS[.fff|.ffffff|.fffffffff]" in word-wide steps: two
+ * loads give all eight date and six time digits, each validated and paired
+ * in a few operations; the day count is straight-line arithmetic on
+ * unsigned values (years 0..9999, no eras). Any value it does not accept
+ * at once (malformed, out of range, a leap second) takes the reference,
+ * which classifies it, so both answer every input alike. */
+/* The fields of a timestamp (n >= 17, s[8] == '-') when its syntax is
+ * plain: 0 and the date and time pairs (see pairs8) and the fraction in
+ * ns, or -1 for anything else (then the reference decides). */
+typedef struct ts_parts {
+  unsigned y, m, d, h, mi, se;
+  uint64_t frac;
+} ts_parts_t;
+
+static inline int ts_split(const char *s, size_t n, ts_parts_t *o) {
+  uint64_t dp, tp, t = fixgw__load_le64(s + 9), frac = 0;
+  const uint64_t colons = ((uint64_t)':' << 16) | ((uint64_t)':' << 40);
+  const uint64_t cmask = 0xFF0000FF0000ULL;
+  if (FIXGW_UNLIKELY((t & cmask) != colons)) return -1;
+  if (FIXGW_UNLIKELY(pairs8(fixgw__load_le64(s), &dp) ||
+                     pairs8(t ^ (colons ^ (ZEROS & cmask)), &tp)))
+    return -1;
+  if (n > 17) {
+    uint64_t f;
+    /* The fraction's last 8 bytes, those before its first digit made '0'. */
+    if (n == 21) {
+      f = (fixgw__load_le64(s + 13) & ~0xFFFFFFFFFFULL) | (ZEROS & 0xFFFFFFFFFFULL);
+    } else if (n == 24) {
+      f = (fixgw__load_le64(s + 16) & ~0xFFFFULL) | (ZEROS & 0xFFFFULL);
+    } else if (n == 27) {
+      f = fixgw__load_le64(s + 19);
+    } else {
+      return -1;
+    }
+    if (FIXGW_UNLIKELY(s[17] != '.' || fixgw__digits_swar(f, 8, &frac))) return -1;
+    if (n == 27) {
+      unsigned hi = (unsigned)(unsigned char)s[18] - '0';
+      if (FIXGW_UNLIKELY(hi > 9)) return -1;
+      frac += (uint64_t)hi * 100000000u;
+    } else {
+      frac *= n == 24 ? 1000u : 1000000u;
+    }
+  }
+  o->y = (unsigned)(dp & 0xFF) * 100 + (unsigned)((dp >> 16) & 0xFF);
+  o->m = (unsigned)((dp >> 32) & 0xFF);
+  o->d = (unsigned)((dp >> 48) & 0xFF);
+  o->h = (unsigned)(tp & 0xFF);
+  o->mi = (unsigned)((tp >> 24) & 0xFF);
+  o->se = (unsigned)((tp >> 48) & 0xFF);
+  o->frac = frac;
+  return 0;
+}
+
+/* A real calendar date and time of day, seconds up to max_se. */
+static inline int ts_in_range(const ts_parts_t *t, unsigned max_se) {
+  if (FIXGW_LIKELY(t->m - 1 <= 11 && t->d - 1 <= 27 && t->h <= 23 && t->mi <= 59 &&
+                   t->se <= max_se))
+    return 1;
+  /* Days 29..31 need the month's length; the rest is an error. */
+  return t->m - 1 <= 11 && t->d != 0 && t->d <= days_in_month((int32_t)t->y, t->m) &&
+         t->h <= 23 && t->mi <= 59 && t->se <= max_se;
+}
+
+/* "YYYYMMDD-HH:MM:SS[.fff|.ffffff|.fffffffff]" in word-wide steps: two
+ * loads give all eight date and six time digits, each validated and paired
+ * in a few operations; the day count is straight-line unsigned arithmetic
+ * on years 0..9999 (no eras). Any value it does not accept at once
+ * (malformed, out of range, a leap second) takes the reference, which
+ * classifies it, so both answer every input alike. */
+int fixgw_to_timestamp(const char *s, size_t n, int64_t *ns) {
+  if (!s || !ns) return FIXGW_EINVAL;
+  if (FIXGW_UNLIKELY(n < 17 || s[8] != '-')) return FIXGW_EFORMAT;
+  ts_parts_t t;
+  if (FIXGW_UNLIKELY(ts_split(s, n, &t) || !ts_in_range(&t, 59)))
+    return fixgw__to_timestamp_ref(s, n, ns);
+  /* Days since 0000-03-01 of a year shifted to start in March, plus 400
+   * years so it stays unsigned, minus the same at the end. */
+  unsigned yy = t.y + 400 - (t.m <= 2);
+  int64_t days = (int64_t)(yy * 365u + yy / 4 - yy / 100 + yy / 400 +
+                           days_before_from_march[t.m - 1] + t.d - 1) -
+                 (719468 + 146097);
+  if (FIXGW_UNLIKELY(days > 106751 || days < -106751)) return fixgw__to_timestamp_ref(s, n, ns);
+  *ns = days * 86400000000000LL +
+        (int64_t)((t.h * 3600u + t.mi * 60u + t.se) * 1000000000ULL + t.frac);
+  return 0;
+}
+
+int fixgw__timestamp_check(const char *s, size_t n) {
+  if (n < 17 || s[8] != '-') return FIXGW_EFORMAT;
+  ts_parts_t t;
+  if (FIXGW_LIKELY(ts_split(s, n, &t) == 0 && ts_in_range(&t, 60))) return 0;
+  fixgw_date_t d;
+  int64_t tod;
+  int rc = fixgw_to_date(s, 8, &d);
+  return rc ? rc : fixgw_to_timeonly(s + 9, n - 9, &tod);
+}
+
 /* Values inside a parsed frame have at least 8 readable bytes after their
  * start (an SOH and the trailer follow every body value), which lets the
  * common short cases load one word. The callers check that bound. */
 int fixgw__decimal_padded(const char *s, size_t n, fixgw_decimal_t *out) {
   int neg = n > 0 && s[0] == '-';
-  s += neg;
-  n -= (size_t)neg;
-  if (n == 0 || n > 8) return fixgw_to_decimal(s - neg, n + (size_t)neg, out);
-  uint64_t w = fixgw__load_le64(s), keep = fixgw__low_bytes((unsigned)n);
-  uint64_t y = w ^ 0x2E2E2E2E2E2E2E2EULL; /* '.' bytes become zero */
-  uint64_t dot = (y - 0x0101010101010101ULL) & ~y & HIGHS & keep;
-  unsigned nd = (unsigned)n, frac = 0;
-  if (dot) {
-    /* Later flags are a second '.' or a borrow artefact over a '/': both
-     * fail the digit test below once the first '.' is squeezed out. */
-    unsigned k = (unsigned)__builtin_ctzll(dot) >> 3;
-    w = (w & fixgw__low_bytes(k)) | ((w >> 8) & ~fixgw__low_bytes(k));
-    nd = (unsigned)n - 1;
-    frac = nd - k;
-    if (nd == 0) return FIXGW_EFORMAT;
-  }
-  uint64_t v;
-  if (fixgw__digits_swar(w, nd, &v)) return FIXGW_EFORMAT;
-  out->mant = neg ? -(int64_t)v : (int64_t)v;
-  out->exp = -(int32_t)frac;
-  return 0;
+  size_t m = n - (size_t)neg;
+  if (m == 0 || m > 8) return fixgw__to_decimal_ref(s, n, out);
+  return decimal_word(fixgw__load_le64(s + neg), (unsigned)m, neg, out);
 }
 
 int fixgw__int_padded(const char *s, size_t n, int64_t *out) {

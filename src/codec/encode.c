@@ -28,11 +28,44 @@ void fixgw__put_digits(char *out, uint64_t v, unsigned d) {
   while (p > out) *--p = '0';
 }
 
-/* Tags, sequence numbers and timestamp parts are mostly below 10^4: these
- * inline at every call site as straight-line code; larger values take the
- * general loop. */
+/* Tags, sequence numbers, prices and quantities are mostly below 10^8:
+ * these inline at every call site as a few compares; larger values take
+ * the general loop. */
 static inline unsigned ndigits(uint64_t v) {
-  return v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : fixgw__digits_u64(v);
+  if (v < 10000) return v < 100 ? (v < 10 ? 1 : 2) : (v < 1000 ? 3 : 4);
+  if (v < 100000000) return v < 1000000 ? (v < 100000 ? 5 : 6) : (v < 10000000 ? 7 : 8);
+  return fixgw__digits_u64(v);
+}
+
+static inline void store_le64(char *p, uint64_t v) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  v = __builtin_bswap64(v);
+#endif
+  memcpy(p, &v, 8);
+}
+
+/* v < 10^8 as eight ASCII digits (leading zeros), byte 0 the most
+ * significant: split into two 4-digit halves in 32-bit lanes, each into
+ * two pairs in 16-bit lanes (x * 10486 >> 20 is x / 100 below 10^4), each
+ * pair into two digits in bytes (x * 103 >> 10 is x / 10 below 179). No
+ * lane overflows into the next, so one multiply serves all lanes. */
+static inline uint64_t text8(uint64_t v) {
+  uint64_t y = (v / 10000) | ((v % 10000) << 32);
+  uint64_t hi = ((y * 10486) >> 20) & 0x0000007F0000007FULL;
+  uint64_t z = hi | ((y - hi * 100) << 16);
+  uint64_t t = ((z * 103) >> 10) & 0x000F000F000F000FULL;
+  return (t | ((z - t * 10) << 8)) + 0x3030303030303030ULL;
+}
+
+/* Write v in d digits at out, like put_digits, for a place where 8 bytes
+ * may be written and those past the d digits are written again later
+ * (a value followed by its SOH and the trailer's reserve). */
+static inline void put_digits_wide(char *out, uint64_t v, unsigned d) {
+  if (FIXGW_LIKELY(v < 100000000 && d <= 8)) {
+    store_le64(out, text8(v) >> (8 * (8 - d)));
+    return;
+  }
+  fixgw__put_digits(out, v, d);
 }
 
 static inline void put_digits(char *out, uint64_t v, unsigned d) {
@@ -111,10 +144,55 @@ static inline __attribute__((always_inline)) char *field_open(fixgw_encoder_t *e
   return p + td + 1;
 }
 
+/* Any SOH byte in x? Exact for every byte (no borrow artefacts). */
+static inline int has_soh(uint64_t x) {
+  uint64_t y = x ^ 0x0101010101010101ULL;
+  return (~(((y & 0x7F7F7F7F7F7F7F7FULL) + 0x7F7F7F7F7F7F7F7FULL) | y) &
+          0x8080808080808080ULL) != 0;
+}
+
+static inline uint64_t load_le64(const char *p) { return fixgw__load_le64(p); }
+static inline uint64_t load_le32(const char *p) {
+  uint32_t v;
+  memcpy(&v, p, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  v = __builtin_bswap32(v);
+#endif
+  return v;
+}
+
 int fixgw_enc_str(fixgw_encoder_t *e, uint32_t tag, const char *s, size_t n) {
   if (!e) return FIXGW_EINVAL;
   if (e->err) return e->err;
-  if (!s || n == 0 || memchr(s, FIXGW_SOH, n)) return fail(e, FIXGW_EINVAL);
+  if (!s || n == 0) return fail(e, FIXGW_EINVAL);
+  if (n <= 16) {
+    /* IDs, symbols, accounts: the bytes in two words read inside s (they
+     * overlap below 16), checked for SOH and stored as words; below 8,
+     * one word (zero past n) whose extra bytes the SOH and the trailer's
+     * reserve cover. */
+    uint64_t a, b = 0;
+    if (n >= 8) {
+      a = load_le64(s);
+      b = load_le64(s + n - 8);
+    } else if (n >= 4) {
+      a = load_le32(s) | (load_le32(s + n - 4) << (8 * (n - 4)));
+    } else {
+      a = (uint64_t)(unsigned char)s[0] | ((uint64_t)(unsigned char)s[n >> 1] << (8 * (n >> 1))) |
+          ((uint64_t)(unsigned char)s[n - 1] << (8 * (n - 1)));
+    }
+    if (has_soh(a) || has_soh(b)) return fail(e, FIXGW_EINVAL);
+    char *v = field_open(e, tag, n);
+    if (!v) return e->err;
+    if (n >= 8) {
+      store_le64(v, a);
+      store_le64(v + n - 8, b);
+    } else {
+      store_le64(v, a);
+      v[n] = FIXGW_SOH;
+    }
+    return 0;
+  }
+  if (memchr(s, FIXGW_SOH, n)) return fail(e, FIXGW_EINVAL);
   char *v = field_open(e, tag, n);
   if (!v) return e->err;
   memcpy(v, s, n);
@@ -132,7 +210,8 @@ int fixgw_enc_uint(fixgw_encoder_t *e, uint32_t tag, uint64_t v) {
   unsigned d = ndigits(v);
   char *p = field_open(e, tag, d);
   if (!p) return e->err;
-  put_digits(p, v, d);
+  put_digits_wide(p, v, d);
+  p[d] = FIXGW_SOH;
   return 0;
 }
 
@@ -144,7 +223,8 @@ int fixgw_enc_int(fixgw_encoder_t *e, uint32_t tag, int64_t v) {
   char *p = field_open(e, tag, d + neg);
   if (!p) return e->err;
   if (neg) *p++ = '-';
-  put_digits(p, mag, d);
+  put_digits_wide(p, mag, d);
+  p[d] = FIXGW_SOH;
   return 0;
 }
 
@@ -161,9 +241,25 @@ static inline size_t decimal_len(fixgw_decimal_t dec, uint64_t *mag_out, unsigne
   return neg + (d > frac ? d : frac + 1) + 1;
 }
 
-/* Write dec's text (decimal_len bytes) at p. */
+/* Write dec's text (decimal_len bytes) at p, where 8 bytes more may be
+ * written (they are written again after). */
 static inline void decimal_put(char *p, fixgw_decimal_t dec, uint64_t mag, unsigned d) {
   if (dec.mant < 0) *p++ = '-';
+  if (FIXGW_LIKELY(mag < 100000000)) {
+    if (dec.exp == 0) {
+      store_le64(p, text8(mag) >> (8 * (8 - d)));
+      return;
+    }
+    unsigned frac = (unsigned)-dec.exp, width = d > frac ? d : frac + 1;
+    if (dec.exp < 0 && width <= 7) {
+      /* The width digits, then those after the point move up a byte. */
+      uint64_t x = text8(mag) >> (8 * (8 - width));
+      unsigned k = width - frac;
+      uint64_t lo = ((uint64_t)1 << (8 * k)) - 1; /* k <= 6 */
+      store_le64(p, (x & lo) | ((x & ~lo) << 8) | ((uint64_t)'.' << (8 * k)));
+      return;
+    }
+  }
   if (dec.exp >= 0) {
     /* mant followed by exp zeros; integers need no point. */
     put_digits(p, mag, d);
@@ -188,6 +284,7 @@ int fixgw_enc_decimal(fixgw_encoder_t *e, uint32_t tag, fixgw_decimal_t dec) {
   char *p = field_open(e, tag, n);
   if (!p) return e->err;
   decimal_put(p, dec, mag, d);
+  p[n] = FIXGW_SOH;
   return 0;
 }
 

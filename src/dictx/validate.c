@@ -1,6 +1,7 @@
 /* Session-level validation of a parsed message against dictionaries. */
 #include <string.h>
 
+#include "../codec/codec_internal.h" /* fixgw__timestamp_check */
 #include "dictx_internal.h"
 #include "internal.h"
 
@@ -338,11 +339,10 @@ static inline int check_value(uint32_t checks, const struct fixgw__vdict *vd,
       case FIXGW_VC_CHAR: rc = n != 1; break;
       case FIXGW_VC_BOOL: rc = fixgw_to_bool(s, n, &u.b); break;
       case FIXGW_VC_TIMESTAMP:
-        /* Date '-' time of day, each by its codec conversion: the same
-         * syntax and ranges as fixgw_to_timestamp without the epoch
-         * arithmetic (half the cost), and years past 2262 stay valid. */
-        rc = n < 17 || s[8] != '-' || fixgw_to_date(s, 8, &u.date) ||
-             fixgw_to_timeonly(s + 9, n - 9, &u.i);
+        /* The date and time-of-day rules of fixgw_to_date and
+         * fixgw_to_timeonly, checked by the codec in two word loads,
+         * without the epoch arithmetic: years past 2262 stay valid. */
+        rc = fixgw__timestamp_check(s, n);
         break;
       case FIXGW_VC_TIMEONLY: rc = fixgw_to_timeonly(s, n, &u.i); break;
       case FIXGW_VC_DATE: rc = fixgw_to_date(s, n, &u.date); break;

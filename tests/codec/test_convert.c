@@ -4,6 +4,7 @@
 #include <string.h>
 #include <stdlib.h>
 
+#include "codec_internal.h"
 #include "fixgw/codec.h"
 #include "harness.h"
 
@@ -162,6 +163,59 @@ static void test_timestamp(void **state) {
   assert_true(fixgw_days_from_civil(1600, 3, 1) == -135080);
 }
 
+/* The word-wide timestamp path against its field-by-field reference:
+ * valid stamps of every precision over the whole range, and the same with
+ * one byte replaced by a digit, separator or neighbour of one, or cut
+ * short. Same code, same value, for every input (each on a guard page). */
+static void test_timestamp_matches_reference(void **state) {
+  (void)state;
+  static const char bytes[] = "0123456789:-./ 9\x00\xff";
+  static const int prec[4] = {0, 3, 6, 9};
+  uint64_t x = 0x9E3779B97F4A7C15ULL;
+  for (int round = 0; round < 15000; round++) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    /* Any instant of years 0..9999 (most out of int64 range) or, half the
+     * time, one near now, where the day count fits. */
+    int64_t day = round & 1 ? (int64_t)(x % 3652425) - 719528 : (int64_t)(x % 40000);
+    fixgw_date_t d;
+    fixgw_civil_from_days(day, &d);
+    if (d.year < 0 || d.year > 9999) continue;
+    uint64_t tod = (x >> 20) % 86401; /* 86400: a leap second */
+    char s[40];
+    int p = prec[(x >> 40) & 3];
+    int n = snprintf(s, sizeof s, "%04d%02u%02u-%02u:%02u:%02u", (int)d.year, d.month, d.day,
+                     (unsigned)(tod == 86400 ? 23 : tod / 3600),
+                     (unsigned)(tod == 86400 ? 59 : tod / 60 % 60),
+                     (unsigned)(tod == 86400 ? 60 : tod % 60));
+    if (p) n += snprintf(s + n, sizeof s - (size_t)n, ".%09llu", (unsigned long long)(x % 1000000000)) - (9 - p);
+    unsigned what = (unsigned)(x >> 44) % 4;
+    if (what == 1) {
+      s[(x >> 48) % (unsigned)n] = bytes[(x >> 56) % (sizeof bytes - 1)];
+    } else if (what == 2) {
+      n = (int)((x >> 48) % (unsigned)(n + 1));
+    }
+    int64_t a = 0, b = 0;
+    fixgw_guard_t g;
+    const char *q = fixgw_guard_copy(&g, s, (size_t)n);
+    int ra = fixgw_to_timestamp(q, (size_t)n, &a), rb = fixgw__to_timestamp_ref(q, (size_t)n, &b);
+    /* The validator's check: what date and time-only conversions say. */
+    fixgw_date_t dd;
+    int64_t tt;
+    int rc = fixgw__timestamp_check(q, (size_t)n);
+    int rw = n < 17 || s[8] != '-' ? FIXGW_EFORMAT : fixgw_to_date(q, 8, &dd);
+    if (!rw) rw = fixgw_to_timeonly(q + 9, (size_t)n - 9, &tt);
+    fixgw_guard_free(&g);
+    if (ra != rb || (ra == 0 && a != b))
+      fail_msg("timestamp '%.*s': fast %s %lld, reference %s %lld", n, s, fixgw_err_name(ra),
+               (long long)a, fixgw_err_name(rb), (long long)b);
+    if (rc != rw)
+      fail_msg("timestamp check '%.*s': %s, date + time-only %s", n, s, fixgw_err_name(rc),
+               fixgw_err_name(rw));
+  }
+}
+
 static void test_dates(void **state) {
   (void)state;
   fixgw_date_t d;
@@ -219,8 +273,44 @@ static void test_getters_match_conversions(void **state) {
     if (ra != rb || (ra == 0 && ia != ib))
       fail_msg("int '%s': getter %s %lld, conversion %s %lld", val, fixgw_err_name(ra),
                (long long)ia, fixgw_err_name(rb), (long long)ib);
+    uint64_t ua = 0, ub = 0;
+    ra = fixgw_msg_get_uint(&m, 44, &ua);
+    rb = fixgw_to_uint(val, n, &ub);
+    if (ra != rb || (ra == 0 && ua != ub))
+      fail_msg("uint '%s': getter %s %llu, conversion %s %llu", val, fixgw_err_name(ra),
+               (unsigned long long)ua, fixgw_err_name(rb), (unsigned long long)ub);
   }
   fixgw_parser_destroy(&p);
+}
+
+/* The word-wide decimal path against the byte-wise reference, on random
+ * values of 0..20 bytes over digits, '.', '-' and their neighbours, each
+ * on a guard page (the word path must read no byte past the value). */
+static void test_decimal_matches_reference(void **state) {
+  (void)state;
+  static const char alphabet[] = "0123456789.-/:0123456789.09";
+  uint64_t x = 0xD1B54A32D192ED03ULL;
+  for (int round = 0; round < 12000; round++) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    char val[24];
+    size_t n = x % 21;
+    uint64_t r = x;
+    for (size_t i = 0; i < n; i++) {
+      if (i % 12 == 11) r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+      val[i] = alphabet[(r >> (5 * (i % 12))) % (sizeof alphabet - 1)];
+    }
+    fixgw_decimal_t a = {0, 0}, b = {0, 0};
+    fixgw_guard_t g;
+    const char *q = fixgw_guard_copy(&g, val, n);
+    int ra = fixgw_to_decimal(q, n, &a), rb = fixgw__to_decimal_ref(q, n, &b);
+    fixgw_guard_free(&g);
+    if (ra != rb || (ra == 0 && (a.mant != b.mant || a.exp != b.exp)))
+      fail_msg("decimal '%.*s': fast %s %lld e%d, reference %s %lld e%d", (int)n, val,
+               fixgw_err_name(ra), (long long)a.mant, a.exp, fixgw_err_name(rb),
+               (long long)b.mant, b.exp);
+  }
 }
 
 static void test_decimal_to_double_rounding(void **state) {
@@ -337,11 +427,13 @@ static void test_decimal_to_double_slow_path(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_getters_match_conversions),
+      cmocka_unit_test(test_decimal_matches_reference),
       cmocka_unit_test(test_decimal_to_double_rounding),
       cmocka_unit_test(test_decimal_to_double_division),
       cmocka_unit_test(test_decimal_to_double_slow_path),
       cmocka_unit_test(test_int),       cmocka_unit_test(test_decimal),
       cmocka_unit_test(test_char_bool), cmocka_unit_test(test_timestamp),
+      cmocka_unit_test(test_timestamp_matches_reference),
       cmocka_unit_test(test_dates),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,6 +8,12 @@
 #include "fixmsg.h"
 #include "harness.h"
 
+static uint64_t pow10_of(unsigned k) {
+  uint64_t v = 1;
+  while (k--) v *= 10;
+  return v;
+}
+
 #define TS 1763732712123456789LL /* 2025-11-21-13:45:12.123456789 */
 
 /* Build the reference message's body with every appender. */
@@ -249,12 +255,93 @@ static void test_date_and_time_only(void **state) {
   assert_true(d.year == 2024 && d.month == 2 && d.day == 29);
 }
 
+/* The word-at-a-time paths (strings up to 16 bytes, digits below 10^8,
+ * decimals up to 7 digits): every length and an SOH at every position of
+ * a string read from a guard page, and random integers and decimals of
+ * every width against printf's text, each read back by the parser. */
+static void test_word_paths(void **state) {
+  (void)state;
+  char buf[512], src[24], want[64];
+  fixgw_encoder_t e;
+  fixgw_parser_t p;
+  assert_int_equal(fixgw_parser_init(&p, NULL), 0);
+  for (size_t n = 1; n <= 20; n++) {
+    for (size_t i = 0; i < n; i++) src[i] = (char)('a' + (i * 7 + n) % 26);
+    for (size_t soh = 0; soh <= n; soh++) {
+      char tmp[24];
+      memcpy(tmp, src, n);
+      if (soh < n) tmp[soh] = FIXGW_SOH;
+      fixgw_guard_t g;
+      const char *q = fixgw_guard_copy(&g, tmp, n);
+      fixgw_enc_begin(&e, buf, sizeof buf, "FIX.4.4", "D");
+      int rc = fixgw_enc_str(&e, 58, q, n);
+      fixgw_enc_cstr(&e, 55, "X");
+      fixgw_guard_free(&g);
+      const char *out;
+      size_t len, used;
+      if (soh < n) {
+        assert_int_equal(rc, FIXGW_EINVAL);
+        assert_int_equal(fixgw_enc_finish(&e, &out, &len), FIXGW_EINVAL);
+        continue;
+      }
+      assert_int_equal(rc, 0);
+      assert_int_equal(fixgw_enc_finish(&e, &out, &len), 0);
+      fixgw_msg_t m;
+      assert_int_equal(fixgw_parse(&p, out, len, &used, &m, NULL), 0);
+      const fixgw_field_t *f = fixgw_msg_find(&m, 58);
+      assert_non_null(f);
+      assert_int_equal(f->len, n);
+      assert_memory_equal(f->val, tmp, n);
+      assert_non_null(fixgw_msg_find(&m, 55));
+    }
+  }
+  uint64_t x = 0x853C49E6748FEA9BULL;
+  for (int round = 0; round < 20000; round++) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    uint64_t mag = (x >> 8) % pow10_of((unsigned)(x % 11));
+    int32_t exp = (int32_t)((x >> 60) % 12) - 9;
+    int neg = (int)((x >> 59) & 1);
+    fixgw_decimal_t d = {neg ? -(int64_t)mag : (int64_t)mag, exp};
+    if (exp >= 0) {
+      snprintf(want, sizeof want, "%s%llu%.*s", neg && mag ? "-" : "", (unsigned long long)mag,
+               (int)exp, "000000000");
+    } else {
+      uint64_t p10 = pow10_of((unsigned)-exp);
+      snprintf(want, sizeof want, "%s%llu.%0*llu", neg && mag ? "-" : "",
+               (unsigned long long)(mag / p10), (int)-exp, (unsigned long long)(mag % p10));
+    }
+    fixgw_enc_begin(&e, buf, sizeof buf, "FIX.4.4", "D");
+    fixgw_enc_decimal(&e, 44, d);
+    fixgw_enc_uint(&e, 38, mag);
+    fixgw_enc_int(&e, 5001, d.mant);
+    const char *out;
+    size_t len, used;
+    assert_int_equal(fixgw_enc_finish(&e, &out, &len), 0);
+    fixgw_msg_t m;
+    assert_int_equal(fixgw_parse(&p, out, len, &used, &m, NULL), 0);
+    const fixgw_field_t *f = fixgw_msg_find(&m, 44);
+    if (!f || f->len != strlen(want) || memcmp(f->val, want, f->len) != 0)
+      fail_msg("decimal {%lld, %d}: '%.*s', want '%s'", (long long)d.mant, exp,
+               f ? (int)f->len : 0, f ? f->val : "", want);
+    char u[32];
+    snprintf(u, sizeof u, "%llu", (unsigned long long)mag);
+    f = fixgw_msg_find(&m, 38);
+    assert_true(f && f->len == strlen(u) && memcmp(f->val, u, f->len) == 0);
+    snprintf(u, sizeof u, "%lld", (long long)d.mant);
+    f = fixgw_msg_find(&m, 5001);
+    assert_true(f && f->len == strlen(u) && memcmp(f->val, u, f->len) == 0);
+  }
+  fixgw_parser_destroy(&p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_date_and_time_only),
       cmocka_unit_test(test_exact_bytes),   cmocka_unit_test(test_round_trip),
       cmocka_unit_test(test_every_capacity), cmocka_unit_test(test_bad_arguments),
-      cmocka_unit_test(test_checksum_sizes),
+      cmocka_unit_test(test_checksum_sizes), cmocka_unit_test(test_word_paths),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

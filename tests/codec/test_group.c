@@ -1,5 +1,6 @@
 /* Repeating groups without a dictionary: flat, nested, empty, and each
  * structural error. */
+#include <stdio.h>
 #include <string.h>
 
 #include "fixgw/codec.h"
@@ -136,12 +137,71 @@ static void test_cyclic_layout(void **state) {
   fixgw_parser_destroy(&c.p);
 }
 
+/* The one-pass walk of flat groups against the rule it implements, on
+ * random entries: members in any order (repeats too), a non-member or
+ * the delimiter ending an entry, counts right and wrong. The reference:
+ * an entry is its delimiter and the members after it up to the next
+ * delimiter or non-member. */
+static void test_flat_matches_rule(void **state) {
+  (void)state;
+  static const uint32_t pool[] = {269, 270, 271, 272, 273, 290, 58, 15};
+  uint64_t x = 0x2545F4914F6CDD1DULL;
+  for (int round = 0; round < 3000; round++) {
+    char body[1024];
+    uint32_t tags[40];
+    size_t nt = 0;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    uint64_t r = x;
+    unsigned entries = (unsigned)(r % 5);
+    r /= 5;
+    for (unsigned k = 0; k < entries; k++) {
+      tags[nt++] = 269;
+      unsigned more = (unsigned)(r % 5);
+      r /= 5;
+      for (unsigned j = 0; j < more && nt < 38; j++) {
+        tags[nt++] = pool[1 + r % 7]; /* 270..290 members, 58/15 not */
+        r /= 7;
+        if (!r) r = x * 0x9E3779B97F4A7C15ULL + (uint64_t)round;
+      }
+    }
+    unsigned count = entries + (unsigned)(x >> 62) % 2;
+    int len = snprintf(body, sizeof body, "35=W|268=%u|", count);
+    for (size_t k = 0; k < nt; k++)
+      len += snprintf(body + len, sizeof body - (size_t)len, "%u=v|", tags[k]);
+    snprintf(body + len, sizeof body - (size_t)len, "58=end|");
+    /* Reference. */
+    size_t i = 0;
+    unsigned found = 0;
+    while (i < nt && tags[i] == 269) {
+      found++;
+      for (i++; i < nt && tags[i] != 269; i++) {
+        uint32_t t = tags[i];
+        int member = 0;
+        for (unsigned k = 0; k < 6; k++) member |= md_tags[k] == t;
+        if (!member) break;
+      }
+    }
+    int want = found == 0 && count > 0 ? FIXGW_EGROUPDELIM : found != count ? FIXGW_EGROUPCOUNT : 0;
+    ctx_t c;
+    load(&c, body, 8);
+    fixgw_group_t g;
+    int rc = fixgw_group_open(&c.m, &md, 0, c.m.nfields, 0, &g);
+    if (rc != want) fail_msg("%s: %s, want %s", body, fixgw_err_name(rc), fixgw_err_name(want));
+    /* fields: 8 9 35 268, then the group's */
+    if (!rc) assert_int_equal(g.end, 4 + i);
+    fixgw_parser_destroy(&c.p);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_flat),
       cmocka_unit_test(test_nested),
       cmocka_unit_test(test_errors),
       cmocka_unit_test(test_cyclic_layout),
+      cmocka_unit_test(test_flat_matches_rule),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
