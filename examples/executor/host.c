@@ -96,8 +96,44 @@ static void store_key(const fixgw_session_settings_t *ss, char *out, size_t n) {
   }
 }
 
+#define LOG_FLUSH_NS 200000000ull /* lines reach the file within 0.2 s */
+
+static int log_open(host_sess_t *h, const fixgw_session_settings_t *ss) {
+  h->has_log = false;
+  if (!ss->file_log_path || !ss->file_log_path[0]) return 0;
+  char prefix[200];
+  if (fixgw_log_prefix(&ss->session.id, NULL, prefix, sizeof prefix) < 0) {
+    fprintf(stderr, "%s: %s: FileLogPath: no file name for this session id\n", h->prog, h->name);
+    return -1;
+  }
+  fixgw_file_log_config_t lc;
+  fixgw_file_log_config_default(&lc);
+  lc.path = ss->file_log_path;
+  lc.prefix = prefix;
+  int rc = fixgw_file_log_create(&lc, host_now().utc_ns, &h->log);
+  if (rc != 0) {
+    fprintf(stderr, "%s: %s: file log in %s: %s\n", h->prog, h->name, ss->file_log_path,
+            fixgw_strerror(rc));
+    return -1;
+  }
+  h->has_log = true;
+  h->log_flush_at = host_mono_ns() + LOG_FLUSH_NS;
+  return 0;
+}
+
+static void log_flush(host_sess_t *h) {
+  fixgw_log_stats_t before, after;
+  fixgw_log_stats(&h->log, &before);
+  fixgw_log_flush(&h->log, host_now().utc_ns);
+  fixgw_log_stats(&h->log, &after);
+  /* A log that cannot be written is reported once per failure, not fatal. */
+  if (after.errors > before.errors)
+    fprintf(stderr, "%s: %s: file log: %s\n", h->prog, h->name, after.last_error_text);
+}
+
 int host_store_open(host_sess_t *h, const fixgw_session_settings_t *ss,
                     const host_store_opts_t *o) {
+  if (log_open(h, ss)) return -1;
   fixgw_now_t now = host_now();
   if (ss->file_store_path && ss->file_store_path[0] && !o->force_memory) {
     if (mkdir_p(ss->file_store_path) != 0) {
@@ -141,14 +177,25 @@ int host_store_open(host_sess_t *h, const fixgw_session_settings_t *ss,
 void host_store_close(host_sess_t *h) {
   if (h->store.ops && h->store.ops->flush) h->store.ops->flush(h->store.self);
   fixgw_store_destroy(&h->store);
+  if (h->has_log) {
+    log_flush(h);
+    fixgw_log_destroy(&h->log);
+    h->has_log = false;
+  }
 }
 
 uint64_t host_store_deadline(const host_sess_t *h) {
-  return h->file_store ? fixgw_file_store_next_deadline(&h->store) : UINT64_MAX;
+  uint64_t d = h->file_store ? fixgw_file_store_next_deadline(&h->store) : UINT64_MAX;
+  if (h->has_log && h->log_flush_at < d) d = h->log_flush_at;
+  return d;
 }
 
 void host_store_poll(host_sess_t *h, uint64_t mono_ns) {
   if (h->file_store) (void)fixgw_file_store_poll(&h->store, mono_ns);
+  if (h->has_log && mono_ns >= h->log_flush_at) {
+    log_flush(h);
+    h->log_flush_at = mono_ns + LOG_FLUSH_NS;
+  }
 }
 
 /* -------------------------------------------------------------- callbacks */
@@ -156,6 +203,7 @@ void host_store_poll(host_sess_t *h, uint64_t mono_ns) {
 static void on_log(fixgw_session_t *s, fixgw_log_level lv, const char *line, void *user) {
   (void)s;
   host_sess_t *h = user;
+  if (h->has_log) fixgw_log_event(&h->log, lv, host_now().utc_ns, line);
   if (lv >= FIXGW_LOG_WARN || h->verbose)
     fprintf(stderr, "%s: %s: %s\n", h->prog, h->name, line);
 }
@@ -188,6 +236,11 @@ static char wire_type(const char *msg, size_t len) {
 static void on_wire(fixgw_session_t *s, bool outbound, const char *msg, size_t len, void *user) {
   (void)s;
   host_sess_t *h = user;
+  if (h->has_log) {
+    int64_t t_ns = host_now().utc_ns;
+    if (outbound) fixgw_log_outgoing(&h->log, t_ns, msg, len);
+    else fixgw_log_incoming(&h->log, t_ns, msg, len);
+  }
   char t = wire_type(msg, len);
   if (!outbound) {
     /* Inbound Logout, seen before the session answers it: who began? */

@@ -14,6 +14,7 @@
 
 #include "fixgw.h"
 #include "fixgw/net.h"
+#include "fixgw/log.h"
 #include "fixgw/store_file.h"
 
 /* CLOCK_MONOTONIC and CLOCK_REALTIME, as every session entry point takes. */
@@ -43,6 +44,9 @@ typedef struct host_sess {
   char name[160]; /* "FIX.4.4:SERVER->CLIENT" */
   host_counters_t c;
   fixgw_disconnect_reason last_reason;
+  fixgw_log_t log;       /* FileLogPath: the session's file log, if has_log */
+  bool has_log;
+  uint64_t log_flush_at; /* mono ns of the next flush */
 } host_sess_t;
 
 /* Store options from the command line. */
@@ -56,8 +60,10 @@ typedef struct host_store_opts {
 int host_settings_load(const char *prog, const char *path, fixgw_settings_t **out);
 
 /* Open the store *ss names: the file store in FileStorePath (created if
- * missing; file name stem from the session id), or a memory store. Prints
- * the reason and returns nonzero on failure. */
+ * missing; file name stem from the session id), or a memory store; and,
+ * when FileLogPath is set, a file log there (QuickFIX's FileLog layout)
+ * that on_wire and on_log write to. Prints the reason and returns nonzero
+ * on failure. */
 int host_store_open(host_sess_t *h, const fixgw_session_settings_t *ss,
                     const host_store_opts_t *o);
 
@@ -83,10 +89,11 @@ int host_tls_ctx(const char *prog, const fixgw_session_settings_t *ss, bool serv
                  struct fixgw_tls_ctx **out);
 void host_tls_free(struct fixgw_tls_ctx *ctx);
 
-/* Sync and close the store. */
+/* Sync and close the store; flush and close the log. */
 void host_store_close(host_sess_t *h);
 
-/* A file store wants poll() at this time (UINT64_MAX: no). */
+/* A file store wants poll(), or the log a flush, at this time (UINT64_MAX:
+ * neither). poll() does both when due. */
 uint64_t host_store_deadline(const host_sess_t *h);
 void host_store_poll(host_sess_t *h, uint64_t mono_ns);
 

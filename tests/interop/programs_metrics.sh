@@ -3,6 +3,8 @@
 # each prints METRICS port=N; /metrics is scraped from each while they
 # trade (the client paced by --rate so that it is still running) and from
 # the executor after, and the figures must match what the programs report.
+# The executor also keeps a file log (FileLogPath): every order in and
+# report out must be in it.
 #   programs_metrics.sh FIXGW_EXECUTOR FIXGW_CLIENT
 set -u
 FX=$1 FC=$2
@@ -40,6 +42,7 @@ SocketAcceptHost=127.0.0.1
 SocketAcceptPort=0
 ResetOnLogon=Y
 NonStopSession=Y
+FileLogPath=$TMP/xlog
 [SESSION]
 BeginString=FIX.4.4
 CFG
@@ -95,4 +98,10 @@ scrape "$XM" "$TMP/m2" || fail "executor scrape after"
 echo "executor after: $(grep -c '^fixgw_' "$TMP/m2") samples, orders=400, next_sender=$(value "fixgw_session_next_sender_seq$S" "$TMP/m2")"
 kill -TERM "$XP"; wait "$XP"; rc=$?; XP=
 [ $rc -eq 0 ] || fail "executor exit $rc"
+L="$TMP/xlog/FIX.4.4-SERVER-CLIENT.messages.current.log"
+[ -f "$L" ] || fail "no messages log: $(ls "$TMP/xlog" 2>&1)"
+NIN=$(grep -c $'\x0135=D\x01' "$L") NOUT=$(grep -c $'\x0135=8\x01' "$L")
+[ "$NIN" = 400 ] && [ "$NOUT" = 400 ] || fail "messages log: $NIN orders, $NOUT reports"
+grep -q 'logon' "$TMP/xlog/FIX.4.4-SERVER-CLIENT.event.current.log" || fail "no logon in the event log"
+echo "file log: 400 orders and 400 reports in $(basename "$L")"
 echo PASS
