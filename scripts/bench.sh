@@ -3,7 +3,7 @@
 # repetitions so medians can be read off. Output: the console tables, and
 # Google Benchmark JSON in build/bench/<name>.json.
 #   bash scripts/bench.sh            # all
-#   bash scripts/bench.sh codec      # only bench_codec (likewise validate, dict, pool, ring, rt, metrics, thread, session, e2e)
+#   bash scripts/bench.sh codec      # only bench_codec (likewise validate, dict, pool, ring, rt, metrics, thread, session, store, log, tls, gateway, e2e)
 # Environment: FIXGW_BENCH_REPS (default 5), FIXGW_BENCH_MIN_TIME (0.3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +19,7 @@ cmake -S . -B "$B" -DCMAKE_BUILD_TYPE=Release >"$B.configure.log" 2>&1 || {
   exit 1
 }
 want=("$@")
-[ ${#want[@]} -gt 0 ] || want=(codec validate dict pool ring rt metrics thread session e2e)
+[ ${#want[@]} -gt 0 ] || want=(codec validate dict pool ring rt metrics thread session store log tls gateway e2e)
 targets=()
 for w in "${want[@]}"; do [ "$w" = e2e ] || targets+=("bench_$w"); done
 cmake --build "$B" -j"$(nproc)" --target "${targets[@]}" fixgw-gen >"$B.build.log" 2>&1 || {

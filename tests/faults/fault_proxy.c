@@ -101,7 +101,7 @@ static int parse_u64(const char *s, uint64_t *out) {
 int main(int argc, char **argv) {
   uint64_t target = 0, seed = 1, cut_min = 0, cut_max = 0, cuts_left = 3, stall_after = 0,
            stall_ms = 0, garbage_after = 0, timeout_s = 120;
-  for (int i = 1; i < argc; i++) {
+  for (int i = 1; i < argc; i += 2) { /* every option takes a value */
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     int bad = !v;
     if (!bad && !strcmp(a, "--target")) bad = parse_u64(v, &target) || !target || target > 65535;
@@ -129,7 +129,6 @@ int main(int argc, char **argv) {
               "                   [--timeout S]\n");
       return 2;
     }
-    i++;
   }
   if (!target) {
     fprintf(stderr, "fault_proxy: --target PORT is required\n");
