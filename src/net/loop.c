@@ -123,9 +123,38 @@ int fixgw__net_watch(fixgw_loop_t *loop, net_conn_t *c, uint32_t events) {
   return 0;
 }
 
+static uint32_t smap_slot(const fixgw_loop_t *loop, const void *s) {
+  uint64_t k = (uint64_t)(uintptr_t)s;
+  k ^= k >> 33;
+  k *= 0xff51afd7ed558ccdull; /* murmur3's finaliser: pointers differ in few bits */
+  k ^= k >> 33;
+  return (uint32_t)k & loop->smask;
+}
+
+static void smap_remove(fixgw_loop_t *loop, const fixgw_session_t *s) {
+  uint32_t m = loop->smask, i = smap_slot(loop, s);
+  while (loop->smap[i] != NET_NONE && loop->sess[loop->smap[i]].s != s) i = (i + 1) & m;
+  if (loop->smap[i] == NET_NONE) return;
+  /* Backward shift: move up every later entry of the run that may live in
+   * the hole, so lookups never need tombstones. */
+  for (uint32_t j = i;;) {
+    j = (j + 1) & m;
+    if (loop->smap[j] == NET_NONE) break;
+    uint32_t home = smap_slot(loop, loop->sess[loop->smap[j]].s);
+    bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+    if (stays) continue;
+    loop->smap[i] = loop->smap[j];
+    i = j;
+  }
+  loop->smap[i] = NET_NONE;
+}
+
 net_sess_t *fixgw__net_sess_alloc(fixgw_loop_t *loop, fixgw_session_t *s) {
   if (!loop->nsess_free) return NULL;
   uint32_t i = loop->sess_free[--loop->nsess_free];
+  uint32_t k = smap_slot(loop, s);
+  while (loop->smap[k] != NET_NONE) k = (k + 1) & loop->smask;
+  loop->smap[k] = (int32_t)i;
   net_sess_t *e = &loop->sess[i];
   memset(e, 0, sizeof *e);
   e->used = true;
@@ -144,6 +173,7 @@ void fixgw__net_sess_free(fixgw_loop_t *loop, net_sess_t *e) {
   uint32_t last = loop->slive[--loop->nslive];
   loop->slive[pos] = last;
   loop->sess[last].live_pos = pos;
+  smap_remove(loop, e->s);
   e->used = false;
   e->s = NULL;
   loop->sess_free[loop->nsess_free++] = idx;
@@ -151,8 +181,8 @@ void fixgw__net_sess_free(fixgw_loop_t *loop, net_sess_t *e) {
 }
 
 net_sess_t *fixgw__net_sess_find(fixgw_loop_t *loop, const fixgw_session_t *s) {
-  for (uint32_t i = 0; i < loop->nslive; i++) {
-    net_sess_t *e = &loop->sess[loop->slive[i]];
+  for (uint32_t i = smap_slot(loop, s); loop->smap[i] != NET_NONE; i = (i + 1) & loop->smask) {
+    net_sess_t *e = &loop->sess[loop->smap[i]];
     if (e->s == s) return e;
   }
   return NULL;
@@ -537,6 +567,7 @@ static void free_all(fixgw_loop_t *loop) {
   fixgw__free(a, loop->live);
   fixgw__free(a, loop->conn_free);
   fixgw__free(a, loop->sess);
+  fixgw__free(a, loop->smap);
   fixgw__free(a, loop->slive);
   fixgw__free(a, loop->sess_free);
   fixgw__free(a, loop->pend_bufs);
@@ -574,6 +605,10 @@ int fixgw_loop_create(const fixgw_loop_config_t *cfg, fixgw_loop_t **out) {
   loop->live = alloc_array(a, nc, sizeof *loop->live, &fail);
   loop->conn_free = alloc_array(a, nc, sizeof *loop->conn_free, &fail);
   loop->sess = alloc_array(a, ns, sizeof *loop->sess, &fail);
+  uint32_t nmap = 2;
+  while (nmap < 2 * ns) nmap <<= 1;
+  loop->smask = nmap - 1;
+  loop->smap = alloc_array(a, nmap, sizeof *loop->smap, &fail);
   loop->slive = alloc_array(a, ns, sizeof *loop->slive, &fail);
   loop->sess_free = alloc_array(a, ns, sizeof *loop->sess_free, &fail);
   loop->pend_bufs = alloc_array(a, np, cfg->pending_bytes, &fail);
@@ -592,6 +627,7 @@ int fixgw_loop_create(const fixgw_loop_config_t *cfg, fixgw_loop_t **out) {
   }
   loop->nconn_free = nc;
   for (uint32_t i = 0; i < ns; i++) loop->sess_free[i] = ns - 1 - i;
+  for (uint32_t i = 0; i <= loop->smask; i++) loop->smap[i] = NET_NONE;
   loop->nsess_free = ns;
   for (uint32_t i = 0; i < np; i++) loop->pend_free[i] = np - 1 - i;
   loop->npend_free = np;

@@ -117,6 +117,11 @@ struct fixgw_loop {
   uint32_t nconn_free;
 
   net_sess_t *sess;
+  /* Session pointer -> index in sess: open addressing with linear
+   * probing, NET_NONE when empty, smask + 1 >= 2 x max_sessions slots, so
+   * finding a session costs the same at 10 000 as at 10. */
+  int32_t *smap;
+  uint32_t smask;
   uint32_t *slive;
   uint32_t nslive;
   uint32_t *sess_free;
