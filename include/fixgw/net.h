@@ -89,7 +89,8 @@ typedef struct fixgw_loop_config {
    * session while it is attached. Default 1024. */
   uint32_t max_sessions;
   /* Accepted connections whose first message has not identified a session
-   * yet, at once; more are refused. Default 64. */
+   * yet, at once; while that many wait, new ones are left in the listen
+   * backlog (not accepted) until one is routed or closed. Default 64. */
   uint32_t max_pending;
   /* Bytes kept per such connection until it is routed; a connection that
    * has sent this much without a complete FIX header is closed. It is also
@@ -297,7 +298,9 @@ typedef struct fixgw_net_acceptor_opts {
   fixgw_net_template_cb on_template; /* NULL: template matches are refused */
   void *user;                        /* for on_template */
   fixgw_net_sock_opts_t sock;        /* applied to every accepted socket */
-  int backlog;                       /* listen(); default 128 */
+  /* listen(); default 4096 (the kernel caps it at net.core.somaxconn):
+   * room for a burst of logons, each held until accepted. */
+  int backlog;
 } fixgw_net_acceptor_opts_t;
 
 void fixgw_net_acceptor_opts_default(fixgw_net_acceptor_opts_t *o);
@@ -313,7 +316,8 @@ void fixgw_net_acceptor_opts_default(fixgw_net_acceptor_opts_t *o);
  *     buffered bytes are fed to it (fixgw_session_feed);
  *   - a template match: on_template creates the session, as above;
  *   - garbage (not FIX), a first message that is not a Logon, unknown
- *     CompIDs, a session already connected, a full pool, or no routing
+ *     CompIDs, a session already connected, a full connection pool or
+ *     session table, or no routing
  *     within route_timeout_ms: the connection is closed with a log line,
  *     counted in refused, and no other connection is touched.
  * Returns 0, FIXGW_EINVAL (NULL loop, host or router), FIXGW_ENOTFOUND

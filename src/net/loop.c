@@ -86,6 +86,15 @@ void fixgw__net_pend_release(fixgw_loop_t *loop, net_conn_t *c) {
   loop->pend_free[loop->npend_free++] = (uint32_t)c->pend;
   c->pend = NET_NONE;
   c->pend_len = c->pend_off = 0;
+  if (loop->nstarved) {
+    for (uint32_t i = 0; i < loop->nlis; i++) {
+      net_listener_t *l = &loop->lis[i];
+      if (!l->starved) continue;
+      l->starved = false;
+      if (l->open) fixgw__net_listener_resume(loop, l);
+    }
+    loop->nstarved = 0;
+  }
 }
 
 char *fixgw__net_pend_buf(fixgw_loop_t *loop, const net_conn_t *c) {

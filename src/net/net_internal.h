@@ -92,6 +92,7 @@ typedef struct net_listener {
   bool open;
   uint32_t gen;
   uint64_t resume_at; /* accept paused after EMFILE and the like */
+  bool starved;       /* accept paused: every routing buffer is taken */
   uint16_t port;
   fixgw_net_acceptor_opts_t opts;
   char name[64];
@@ -130,6 +131,7 @@ struct fixgw_loop {
   char *pend_bufs;
   uint32_t *pend_free;
   uint32_t npend_free;
+  uint32_t nstarved; /* listeners waiting for a routing buffer */
 
   net_listener_t *lis;
   uint32_t nlis;
