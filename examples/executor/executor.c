@@ -472,6 +472,9 @@ int main(int argc, char **argv) {
   fixgw_loop_config_t lc;
   fixgw_loop_config_default(&lc);
   lc.busy_poll = busy;
+  /* Answers are sent from the order's own callback, or by drain() below,
+   * which wakes its session: a turn need not visit the idle ones. */
+  lc.host_wakes = true;
   lc.on_log = host_loop_log;
   g.log_user.prog = prog;
   g.log_user.verbose = verbose;
@@ -525,6 +528,7 @@ int main(int argc, char **argv) {
     for (size_t i = g.nwaiting; i-- > 0;) {
       exec_sess_t *e = g.waiting[i];
       drain(e);
+      fixgw_loop_wake(loop, e->h.s);
       if (e->head == e->tail) {
         e->waiting = false;
         g.waiting[i] = g.waiting[--g.nwaiting];

@@ -315,6 +315,7 @@ static bool probe(uint64_t k, lat_sum_t *out) {
     g.probing = false;
     return false;
   }
+  fixgw_loop_wake(g.loop, g.ss[0].s);
   bool ok = turn_until(probe_over) && g.probe_done == k;
   g.probing = false;
   uint64_t n = g.probe_done;
@@ -445,6 +446,7 @@ int main(int argc, char **argv) {
   lc.max_connections = (uint32_t)n + 16;
   lc.max_sessions = (uint32_t)n;
   lc.on_log = on_loop_log;
+  lc.host_wakes = true; /* sends from outside a callback wake their session */
   int rc = fixgw_loop_create(&lc, &g.loop);
   if (rc) {
     fprintf(stderr, "%s: loop: %s\n", prog, fixgw_strerror(rc));
@@ -521,6 +523,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s: session %u: order: %s\n", prog, i, fixgw_strerror(rc));
         ok = false, failed = "send";
         break;
+      } else if (k + 1 == orders) {
+        fixgw_loop_wake(g.loop, g.ss[i].s);
       }
   if (ok && !turn_until(acked_enough)) ok = false, failed = "trade";
   trade_ns = mono_ns() - tt0;

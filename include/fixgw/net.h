@@ -20,10 +20,13 @@
  * Clocks: the loop reads CLOCK_MONOTONIC and CLOCK_REALTIME and passes them
  * to every session call as fixgw_now_t (the session never reads a clock).
  *
- * Timers: each pass over the connections computes the earliest deadline (a
- * linear scan over the live connections and initiators; a heap would save
- * little below 10 000 sessions, because every pass already visits each
- * connection to flush output the host queued from outside the loop).
+ * Timers: the connections' deadlines (session timers, connect and routing
+ * timeouts) are kept in a heap. By default each turn still visits every
+ * connection, to write what the host queued from outside the loop: O(n)
+ * per turn, which at 10 000 sessions is most of an idle loop's CPU and
+ * milliseconds on every busy session's round trip. With host_wakes the
+ * host says which session it sent on (fixgw_loop_wake()) and a turn
+ * visits only connections with events, due deadlines and woken ones.
  *
  * Memory: every structure is allocated at fixgw_loop_create(), sized by its
  * config (the connection pool, the session table, the routing buffers, the
@@ -37,8 +40,8 @@
  * calls or from session callbacks; the next pass writes it out.
  *
  * Re-entrancy: session callbacks run inside the loop. From them, only
- * fixgw_loop_stop(), fixgw_loop_stats() and the session's own send_* and
- * logout calls are allowed; the other fixgw_loop_* and fixgw_net_* calls
+ * fixgw_loop_stop(), fixgw_loop_stats(), fixgw_loop_wake() and the
+ * session's own send_* and logout calls are allowed; the other fixgw_loop_* and fixgw_net_* calls
  * return FIXGW_EBUSY.
  *
  * Errors: 0 or a negative FIXGW_E* code; FIXGW_ESYS means a system call
@@ -107,6 +110,14 @@ typedef struct fixgw_loop_config {
    * the kernel (lowest latency, one core at 100%). fixgw_loop_run() then
    * loops without sleeping; fixgw_loop_run_once() ignores its timeout. */
   bool busy_poll;
+  /* The host calls fixgw_loop_wake(loop, s) after it queues output on s
+   * anywhere but in a callback of s itself (from outside the loop, or
+   * from another session's callback); a turn then visits only the
+   * connections with events, due deadlines or a wake, so its cost does
+   * not grow with idle sessions. Output queued without a wake goes out at
+   * s's next event or timer. false (default): every turn visits every
+   * connection and no wake is needed. */
+  bool host_wakes;
   /* Seed of the reconnect jitter (0: a fixed default), so runs repeat. */
   uint64_t seed;
   fixgw_loop_log_cb on_log;       /* NULL: lines are dropped */
@@ -193,6 +204,13 @@ int fixgw_loop_drop(fixgw_loop_t *loop, fixgw_session_t *s,
  * forget it (an initiator no longer reconnects). The host may destroy s
  * afterwards. 0, FIXGW_ENOTFOUND, FIXGW_EBUSY. */
 int fixgw_loop_remove(fixgw_loop_t *loop, fixgw_session_t *s);
+
+/* Output was queued on s outside its own callbacks: write it at the next
+ * turn (before that turn waits). Needed with host_wakes, harmless
+ * without. O(1); allowed from callbacks and between turns.
+ * 0, FIXGW_EINVAL (NULL), FIXGW_ENOTFOUND (s is not driven by loop);
+ * a driven session not connected right now is 0 (nothing to write). */
+int fixgw_loop_wake(fixgw_loop_t *loop, fixgw_session_t *s);
 
 /* Counters and gauges; the pointer is valid until destroy. */
 const fixgw_loop_stats_t *fixgw_loop_stats(const fixgw_loop_t *loop);

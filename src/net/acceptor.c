@@ -117,8 +117,8 @@ void fixgw__net_accept_event(fixgw_loop_t *loop, net_listener_t *l) {
     c->kind = CONN_PENDING;
     c->listener = (int32_t)(l - loop->lis);
     c->pend = (int32_t)loop->pend_free[--loop->npend_free];
-    c->deadline = loop->now.mono_ns + (uint64_t)loop->cfg.route_timeout_ms * 1000000u;
-    fixgw__net_deadline(loop, c->deadline);
+    fixgw__net_conn_deadline(loop, c,
+                             loop->now.mono_ns + (uint64_t)loop->cfg.route_timeout_ms * 1000000u);
     fixgw__net_sock_apply(loop, fd, &l->opts.sock, peer);
     struct epoll_event ev;
     memset(&ev, 0, sizeof ev);

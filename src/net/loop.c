@@ -74,7 +74,8 @@ net_conn_t *fixgw__net_conn_alloc(fixgw_loop_t *loop, int fd) {
   c->gen = gen;
   c->fd = fd;
   c->sess = c->pend = c->listener = NET_NONE;
-  c->deadline = UINT64_MAX;
+  c->deadline = c->due = UINT64_MAX;
+  c->heap_pos = NET_HEAP_NONE;
   c->live_pos = loop->nlive;
   loop->live[loop->nlive++] = i;
   loop->stats.connections = loop->nlive;
@@ -107,6 +108,8 @@ void fixgw__net_conn_free(fixgw_loop_t *loop, net_conn_t *c) {
     fixgw__net_log(loop, FIXGW_LOG_WARN, "%s: close: %s", c->peer, strerror(errno));
   c->fd = -1;
   fixgw__net_pend_release(loop, c);
+  fixgw__net_timer_set(loop, c, UINT64_MAX);
+  c->woken = false; /* an entry left in loop->wake is stale by its gen */
   uint32_t idx = (uint32_t)(c - loop->conns);
   uint32_t pos = c->live_pos;
   uint32_t last = loop->live[--loop->nlive];
@@ -353,7 +356,8 @@ static void conn_settle_(fixgw_loop_t *loop, net_conn_t *c, bool timer_ran) {
    * rather than spin through zero-timeout waits. */
   if (timer_ran && d <= loop->now.mono_ns) d = loop->now.mono_ns + 1000000u;
   fixgw__net_deadline(loop, d);
-  if (c->paused || c->pend != NET_NONE) loop->immediate = true;
+  fixgw__net_timer_set(loop, c, d);
+  if (c->paused || c->pend != NET_NONE) fixgw__net_wake_conn(loop, c);
 }
 
 void fixgw__net_attached(fixgw_loop_t *loop, net_conn_t *c, net_sess_t *e) {
@@ -440,38 +444,92 @@ static void dispatch(fixgw_loop_t *loop, uint64_t data, uint32_t ev) {
   }
 }
 
+/* One connection's share of a pass: timers, resumed input, output. */
+static void visit(fixgw_loop_t *loop, net_conn_t *c, uint64_t now) {
+  switch (c->kind) {
+  case CONN_ATTACHED:
+    attached_pass(loop, c);
+    break;
+  case CONN_CONNECTING:
+    if (c->deadline <= now) fixgw__net_connect_timeout(loop, c);
+    else fixgw__net_deadline(loop, c->deadline);
+    break;
+  case CONN_PENDING:
+    if (c->deadline <= now) fixgw__net_refuse(loop, c, "not identified in time");
+    else fixgw__net_deadline(loop, c->deadline);
+    break;
+  default:
+    break;
+  }
+}
+
+/* Every live connection. Backwards: closing swaps the last live entry
+ * into this index, and that one has been visited already. Entries added
+ * meanwhile (fail-over connects) wait for the next turn and have noted
+ * their deadline. */
+static void visit_all(fixgw_loop_t *loop, uint64_t now) {
+  for (uint32_t i = 0; i < loop->nwake; i++) loop->conns[(uint32_t)loop->wake[i]].woken = false;
+  loop->nwake = 0;
+  loop->wake_all = false;
+  for (uint32_t i = loop->nlive; i-- > 0;) {
+    if (i >= loop->nlive) continue;
+    visit(loop, &loop->conns[loop->live[i]], now);
+  }
+}
+
+/* host_wakes: the woken connections, then those whose deadline has come;
+ * the rest are not touched, so a turn costs what is active. */
+static void visit_some(fixgw_loop_t *loop, uint64_t now) {
+  uint32_t n = loop->nwake;
+  for (uint32_t i = 0; i < n; i++) {
+    uint64_t tag = loop->wake[i];
+    net_conn_t *c = &loop->conns[(uint32_t)tag];
+    if (c->kind == CONN_FREE || !c->woken || (c->gen & 0xffffffu) != ((tag >> 32) & 0xffffffu))
+      continue;
+    c->woken = false;
+    visit(loop, c, now);
+  }
+  /* Woken again while visited (still paused, routing bytes left): next turn. */
+  memmove(loop->wake, loop->wake + n, (size_t)(loop->nwake - n) * sizeof *loop->wake);
+  loop->nwake -= n;
+  if (loop->nwake) loop->immediate = true;
+  /* Each visit moves its connection's due past now or takes it out (a
+   * timer still due after on_timer is looked at again a millisecond
+   * later), so this ends; the count bounds it regardless. */
+  for (uint32_t k = loop->nheap; k-- > 0;) {
+    net_conn_t *c = fixgw__net_timer_top(loop);
+    if (!c || c->due > now) break;
+    uint64_t before = c->due;
+    visit(loop, c, now);
+    if (c->kind != CONN_FREE && c->heap_pos == 0 && c->due == before)
+      fixgw__net_timer_set(loop, c, now + 1000000u); /* nothing moved it */
+  }
+  net_conn_t *top = fixgw__net_timer_top(loop);
+  if (top) fixgw__net_deadline(loop, top->due);
+}
+
 static void pass(fixgw_loop_t *loop) {
   loop->next_deadline = UINT64_MAX;
   loop->immediate = false;
   uint64_t now = loop->now.mono_ns;
-  /* Backwards: closing swaps the last live entry into this index, and that
-   * one has been visited already. Entries added meanwhile (fail-over
-   * connects) wait for the next turn and have noted their deadline. */
-  for (uint32_t i = loop->nlive; i-- > 0;) {
-    if (i >= loop->nlive) continue;
-    net_conn_t *c = &loop->conns[loop->live[i]];
-    switch (c->kind) {
-    case CONN_ATTACHED:
-      attached_pass(loop, c);
-      break;
-    case CONN_CONNECTING:
-      if (c->deadline <= now) fixgw__net_connect_timeout(loop, c);
-      else fixgw__net_deadline(loop, c->deadline);
-      break;
-    case CONN_PENDING:
-      if (c->deadline <= now) fixgw__net_refuse(loop, c, "not identified in time");
-      else fixgw__net_deadline(loop, c->deadline);
-      break;
-    default:
-      break;
+  if (loop->cfg.host_wakes && !loop->wake_all) visit_some(loop, now);
+  else visit_all(loop, now);
+  /* Initiators waiting to reconnect: looked for only when one is due. */
+  if (!loop->cfg.host_wakes || loop->next_reconnect <= now) {
+    loop->next_reconnect = UINT64_MAX;
+    for (uint32_t i = loop->nslive; i-- > 0;) {
+      if (i >= loop->nslive) continue;
+      net_sess_t *e = &loop->sess[loop->slive[i]];
+      if (!e->initiator || e->conn != NET_NONE || e->disabled) continue;
+      if (e->reconnect_at <= now) {
+        fixgw__net_connect_start(loop, e);
+      } else {
+        fixgw__net_deadline(loop, e->reconnect_at);
+        if (e->reconnect_at < loop->next_reconnect) loop->next_reconnect = e->reconnect_at;
+      }
     }
-  }
-  for (uint32_t i = loop->nslive; i-- > 0;) {
-    if (i >= loop->nslive) continue;
-    net_sess_t *e = &loop->sess[loop->slive[i]];
-    if (!e->initiator || e->conn != NET_NONE || e->disabled) continue;
-    if (e->reconnect_at <= now) fixgw__net_connect_start(loop, e);
-    else fixgw__net_deadline(loop, e->reconnect_at);
+  } else {
+    fixgw__net_deadline(loop, loop->next_reconnect);
   }
   for (uint32_t i = 0; i < loop->nlis; i++) {
     net_listener_t *l = &loop->lis[i];
@@ -583,6 +641,8 @@ static void free_all(fixgw_loop_t *loop) {
   fixgw__free(a, loop->pend_free);
   fixgw__free(a, loop->lis);
   fixgw__free(a, loop->events);
+  fixgw__free(a, loop->heap);
+  fixgw__free(a, loop->wake);
   fixgw__free(a, loop);
 }
 
@@ -624,6 +684,10 @@ int fixgw_loop_create(const fixgw_loop_config_t *cfg, fixgw_loop_t **out) {
   loop->pend_free = alloc_array(a, np, sizeof *loop->pend_free, &fail);
   loop->lis = alloc_array(a, cfg->max_listeners, sizeof *loop->lis, &fail);
   loop->events = alloc_array(a, cfg->max_events, sizeof(struct epoll_event), &fail);
+  loop->heap = alloc_array(a, nc, sizeof *loop->heap, &fail);
+  /* Room for a stale entry of every slot besides a live one. */
+  loop->wake_cap = 2 * nc;
+  loop->wake = alloc_array(a, loop->wake_cap, sizeof *loop->wake, &fail);
   if (fail) {
     free_all(loop);
     return FIXGW_ENOMEM;
@@ -632,6 +696,7 @@ int fixgw_loop_create(const fixgw_loop_config_t *cfg, fixgw_loop_t **out) {
    * working set together. */
   for (uint32_t i = 0; i < nc; i++) {
     loop->conns[i].fd = -1;
+    loop->conns[i].heap_pos = NET_HEAP_NONE;
     loop->conn_free[i] = nc - 1 - i;
   }
   loop->nconn_free = nc;
@@ -666,6 +731,7 @@ int fixgw_loop_create(const fixgw_loop_config_t *cfg, fixgw_loop_t **out) {
   }
   fixgw__net_clock(loop);
   loop->next_deadline = UINT64_MAX;
+  loop->next_reconnect = UINT64_MAX;
   *out = loop;
   return 0;
 }
@@ -713,6 +779,7 @@ int fixgw_loop_logout_all(fixgw_loop_t *loop, const char *text) {
       fixgw_session_t *s = loop->sess[c->sess].s;
       int rc = fixgw_session_logout(s, text, loop->now);
       if (rc) sess_log(loop, FIXGW_LOG_WARN, s, "logout", rc);
+      fixgw__net_wake_conn(loop, c); /* the Logout goes out next turn */
     } else if (c->kind == CONN_PENDING) {
       fixgw__net_refuse(loop, c, "shutting down");
     } else {
@@ -741,6 +808,15 @@ static int drop_or_remove(fixgw_loop_t *loop, fixgw_session_t *s, fixgw_disconne
   if (remove && (initiator || !attached)) fixgw__net_sess_free(loop, e);
   loop->next_deadline = 0;
   loop->busy--;
+  return 0;
+}
+
+int fixgw_loop_wake(fixgw_loop_t *loop, fixgw_session_t *s) {
+  if (!loop || !s) return FIXGW_EINVAL;
+  net_sess_t *e = fixgw__net_sess_find(loop, s);
+  if (!e) return FIXGW_ENOTFOUND;
+  if (e->conn != NET_NONE && loop->conns[e->conn].kind == CONN_ATTACHED)
+    fixgw__net_wake_conn(loop, &loop->conns[e->conn]);
   return 0;
 }
 

@@ -12,6 +12,7 @@
 #include "internal.h"
 
 #define NET_NONE (-1)
+#define NET_HEAP_NONE UINT32_MAX
 
 /* Only IPv4 and IPv6 are spoken, so a union is enough (and smaller than
  * sockaddr_storage, which matters at 16 addresses per initiator). */
@@ -63,6 +64,9 @@ typedef struct net_conn {
   uint32_t pend_off; /* of which already fed to the session */
   int32_t listener;  /* accepted on, or NET_NONE */
   uint64_t deadline; /* connect or routing timeout, mono ns */
+  uint64_t due;      /* key in loop->heap: the deadline this connection waits for */
+  uint32_t heap_pos; /* or NET_HEAP_NONE */
+  bool woken;        /* in loop->wake */
   char peer[64];
 } net_conn_t;
 
@@ -136,6 +140,16 @@ struct fixgw_loop {
   net_listener_t *lis;
   uint32_t nlis;
 
+  /* timers.c: the connections' deadlines, and the connections to visit
+   * next turn although epoll has nothing for them. With host_wakes a turn
+   * visits only these (and those with events); otherwise every one. */
+  uint32_t *heap; /* conn indices, earliest due first */
+  uint32_t nheap;
+  uint64_t *wake; /* NET_TAG()s: a closed slot's entry is recognised stale */
+  uint32_t nwake, wake_cap;
+  bool wake_all;  /* wake overflowed: the next turn visits every connection */
+  uint64_t next_reconnect; /* earliest reconnect_at of a waiting initiator */
+
   void *events; /* struct epoll_event[max_events] */
   fixgw_loop_stats_t stats;
 };
@@ -167,6 +181,16 @@ void fixgw__net_feed_pending(fixgw_loop_t *loop, net_conn_t *c);
 void fixgw__net_pend_release(fixgw_loop_t *loop, net_conn_t *c);
 char *fixgw__net_pend_buf(fixgw_loop_t *loop, const net_conn_t *c);
 uint64_t fixgw__net_random(fixgw_loop_t *loop);
+
+/* timers.c */
+/* Key c in the heap by due (UINT64_MAX: take it out). O(log n). */
+void fixgw__net_timer_set(fixgw_loop_t *loop, net_conn_t *c, uint64_t due);
+/* The connection with the earliest due, or NULL. */
+net_conn_t *fixgw__net_timer_top(fixgw_loop_t *loop);
+/* c's connect or routing timeout is t: c->deadline, the heap, the wait. */
+void fixgw__net_conn_deadline(fixgw_loop_t *loop, net_conn_t *c, uint64_t t);
+/* Visit c in the next pass although it has no event. */
+void fixgw__net_wake_conn(fixgw_loop_t *loop, net_conn_t *c);
 
 /* initiator.c */
 void fixgw__net_connect_start(fixgw_loop_t *loop, net_sess_t *e);
