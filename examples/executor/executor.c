@@ -21,6 +21,7 @@
  * Nothing allocates per message. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,13 +53,17 @@ typedef struct order {
 
 typedef struct exec_sess {
   host_sess_t h; /* first: the session's user pointer is both */
-  order_t ring[RING];
   uint32_t head, tail; /* tail - head orders wait */
   bool waiting;        /* in g.waiting: drain() after the loop's turn */
   uint64_t orders_in, reports_sent, fills_sent, orders_invalid, orders_dropped;
   uint64_t deferred, deferred_max;
   uint64_t skip_after; /* --skip-seq: after this many reports, skip a number */
   bool skipped;
+  /* Last, and neither cleared nor written unless an answer must wait:
+   * its 52 KiB stay untouched (not resident) in a session that never
+   * meets a full transmit buffer, which at 10 000 sessions is the
+   * difference between 88 and 46 KiB of RSS each. */
+  order_t ring[RING];
 } exec_sess_t;
 
 static struct {
@@ -200,7 +205,6 @@ static int on_order(fixgw_session_t *s, const fixgw_msg_t *m, void *user) {
   g.count_orders++;
 #endif
   order_t tmp, *o = &tmp;
-  if (es->tail - es->head < RING) o = &es->ring[es->tail & (RING - 1)];
   if (!copy_field(m, 11, o->clordid, sizeof o->clordid) ||
       !copy_field(m, 55, o->symbol, sizeof o->symbol) ||
       !copy_field(m, 38, o->qty, sizeof o->qty) || fixgw_msg_get_char(m, 54, &o->side) != 0) {
@@ -213,16 +217,18 @@ static int on_order(fixgw_session_t *s, const fixgw_msg_t *m, void *user) {
   if (!copy_field(m, 44, o->price, sizeof o->price)) memcpy(o->price, "0", 2);
   o->stage = 0;
   o->n = ++g.next_order;
-  if (o == &tmp) { /* ring full: cannot happen while input pauses at the first */
+  drain(es);
+  if (es->head == es->tail && answer(es, o) == 0) return FIXGW_CB_OK;
+  if (es->tail - es->head == RING) { /* cannot happen while input pauses at the first */
     es->orders_dropped++;
     fprintf(stderr, "%s: %s: answer queue full: order %s dropped\n", prog, es->h.name,
             o->clordid);
     return FIXGW_CB_PAUSE;
   }
-  drain(es);
-  if (es->head == es->tail && answer(es, o) == 0) return FIXGW_CB_OK;
-  /* The transmit buffer is full: keep the order, stop reading until the
-   * loop has written and drain() has answered it. */
+  /* The transmit buffer is full: keep the order (answer() may have sent
+   * its New already: stage says), stop reading until the loop has written
+   * and drain() has answered it. */
+  es->ring[es->tail & (RING - 1)] = *o;
   es->tail++;
   if (!es->waiting) {
     es->waiting = true;
@@ -245,11 +251,12 @@ static fixgw_session_t *make_session(const fixgw_session_settings_t *ss,
             id->target_comp_id, g.cap);
     return NULL;
   }
-  exec_sess_t *e = calloc(1, sizeof *e);
+  exec_sess_t *e = malloc(sizeof *e);
   if (!e) {
     fprintf(stderr, "%s: out of memory\n", prog);
     return NULL;
   }
+  memset(e, 0, offsetof(exec_sess_t, ring)); /* the ring: see exec_sess_t */
   e->h.prog = prog;
   e->h.verbose = g.verbose;
   e->skip_after = g.skip_after;
