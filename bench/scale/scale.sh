@@ -8,7 +8,11 @@
 # Environment: SCALE_SESSIONS (10000), SCALE_HB (HeartBtInt, 5),
 # SCALE_IDLE (idle window in s, 15), SCALE_RTT (round trips per probe,
 # 2000), SCALE_ORDERS (orders per session, 2), SCALE_TIMEOUT (s, 240),
-# SCALE_ACCEPTOR_ARGS (more executor arguments, e.g. --busy-poll).
+# SCALE_ACCEPTOR_ARGS (more executor arguments, e.g. --busy-poll),
+# SCALE_EXECUTOR / SCALE_GEN (the programs, instead of BUILD_DIR's).
+# Exit 0 only when fixgw-scale's checks all held (every session logged
+# on, heard heartbeats, none timed out, every order acked, all logged out)
+# and the RESULT line says so; the ctest test_example_scale runs it small.
 # Bounded: fixgw-scale stops by --timeout; the executor gets SIGTERM (then
 # SIGKILL) from here. Only the pids started here are signalled.
 set -euo pipefail
@@ -22,8 +26,8 @@ RTT=${SCALE_RTT:-2000}
 ORD=${SCALE_ORDERS:-2}
 TMO=${SCALE_TIMEOUT:-240}
 mkdir -p "$OUT"
-FX=$B/examples/executor/fixgw-executor
-FS=$B/examples/scale/fixgw-scale
+FX=${SCALE_EXECUTOR:-$B/examples/executor/fixgw-executor}
+FS=${SCALE_GEN:-$B/examples/scale/fixgw-scale}
 [ -x "$FX" ] && [ -x "$FS" ] || { echo "scale: build fixgw-executor and fixgw-scale in $B"; exit 1; }
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/fixgw-scale.XXXXXX")
@@ -85,4 +89,13 @@ if [ -s "$TMP/scale.json" ]; then
     "$TMP/scale.json" >"$OUT/scale.json"
   cat "$OUT/scale.json"
 fi
+# The RESULT line agrees with the exit code on what was asked.
+field() { echo "$RES" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+for k in logged_on sessions_acked logged_out; do
+  [ "$(field $k)" = "$N" ] || { echo "scale: $k=$(field $k), want $N"; rc=1; }
+done
+[ "$(field acked)" = "$((N * ORD))" ] || { echo "scale: acked=$(field acked), want $((N * ORD))"; rc=1; }
+[ "$(field timeouts)" = 0 ] && [ "$(field hb_missing)" = 0 ] && [ "$(field idle_drops)" = 0 ] ||
+  { echo "scale: timeouts, missing heartbeats or drops"; rc=1; }
+[ "$rc" = 0 ] && echo "scale: PASS ($N sessions)"
 exit "$rc"
