@@ -59,7 +59,7 @@ CFG
 
 # One descriptor per session on each side (the hard limit allows it here).
 ulimit -n "$(ulimit -Hn)"
-"$FX" -c "$TMP/acceptor.cfg" --memory-store --max-sessions "$N" ${SCALE_ACCEPTOR_ARGS:-} \
+"$FX" -c "$TMP/acceptor.cfg" --memory-store --memory-store-bytes 1048576 --max-sessions "$N" ${SCALE_ACCEPTOR_ARGS:-} \
   >"$TMP/acceptor.out" 2>"$TMP/acceptor.err" &
 XP=$!
 PORT=

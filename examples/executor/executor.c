@@ -6,7 +6,7 @@
  *
  *   fixgw-executor -c FILE [--port N] [--fills] [--status] [--busy-poll]
  *                  [--sync every|group|os] [--memory-store] [--skip-seq K]
- *                  [--max-sessions N] [-v]
+ *                  [--max-sessions N] [--memory-store-bytes N] [-v]
  *
  * Prints `READY port=N` on stdout once it listens (SocketAcceptPort, or
  * --port; 0 binds an ephemeral port). SIGTERM or SIGINT: every session is
@@ -304,7 +304,7 @@ static void usage(FILE *f) {
   fprintf(f,
           "usage: %s -c FILE [--port N] [--fills] [--status] [--busy-poll]\n"
           "                      [--sync every|group|os] [--memory-store] [--skip-seq K]\n"
-          "                      [--max-sessions N] [-v]\n"
+          "                      [--max-sessions N] [--memory-store-bytes N] [-v]\n"
           "\n"
           "An acceptor answering every NewOrderSingle with an ExecutionReport\n"
           "(New), for every acceptor session the QuickFIX-style settings FILE lists;\n"
@@ -322,6 +322,8 @@ static void usage(FILE *f) {
           "                     (a gap the peer must heal by a ResendRequest)\n"
           "  --max-sessions N   sessions at once, listed and from templates (default\n"
           "                     1024, or as many as FILE lists)\n"
+          "  --memory-store-bytes N  message bytes each memory store keeps for resends\n"
+          "                     (default 16 MiB; with thousands of sessions, less)\n"
           "  -v, --verbose      session and connection events on stderr\n"
           "  -h, --help         this text\n"
           "\n"
@@ -335,7 +337,7 @@ int main(int argc, char **argv) {
   long port = -1;
   int status = 0, busy = 0, verbose = 0;
   size_t max_sessions = 1024; /* the loop's default */
-  host_store_opts_t so = {FIXGW_FILE_SYNC_OS, false};
+  host_store_opts_t so = {FIXGW_FILE_SYNC_OS, false, 0};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -384,6 +386,13 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s: --skip-seq %s: not a count (>= 1)\n", prog, v);
         return 2;
       }
+    } else if (!strcmp(a, "--memory-store-bytes")) {
+      NEED_VALUE();
+      if (host_parse_u64(v, 4096, (uint64_t)1 << 34, &u)) {
+        fprintf(stderr, "%s: --memory-store-bytes %s: not a size (4096-2^34)\n", prog, v);
+        return 2;
+      }
+      so.memory_bytes = (size_t)u;
     } else if (!strcmp(a, "--max-sessions")) {
       NEED_VALUE();
       if (host_parse_u64(v, 1, 1u << 20, &u)) {
