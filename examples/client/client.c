@@ -382,7 +382,7 @@ int main(int argc, char **argv) {
   double rate = 0;
   int status = 0, histogram = 0, busy = 0, verbose = 0, await = 0;
   const char *symbol = "FIXGW";
-  host_store_opts_t so = {FIXGW_FILE_SYNC_OS, false};
+  host_store_opts_t so = {FIXGW_FILE_SYNC_OS, false, 0};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;

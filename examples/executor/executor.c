@@ -1,10 +1,13 @@
 /* fixgw-executor: an acceptor that answers every NewOrderSingle with an
  * ExecutionReport (ExecType=New; with --fills a Fill follows), for every
  * acceptor session its QuickFIX-style settings file lists, on one port.
+ * AcceptorTemplate sessions ("*" CompIDs) are made when a matching peer
+ * first logs on, up to --max-sessions in all, and kept for its reconnects.
  *
  *   fixgw-executor -c FILE [--port N] [--fills] [--status] [--busy-poll]
  *                  [--sync every|group|os] [--memory-store] [--skip-seq K]
- *                  [--metrics-port N] [--order-log FILE] [-v]
+ *                  [--metrics-port N] [--order-log FILE] [--max-sessions N]
+ *                  [--memory-store-bytes N] [-v]
  *
  * Prints `READY port=N` on stdout once it listens (SocketAcceptPort, or
  * --port; 0 binds an ephemeral port). SIGTERM or SIGINT: every session is
@@ -52,22 +55,38 @@ typedef struct order {
 
 typedef struct exec_sess {
   host_sess_t h; /* first: the session's user pointer is both */
-  order_t ring[RING];
   uint32_t head, tail; /* tail - head orders wait */
+  bool waiting;        /* in g.waiting: drain() after the loop's turn */
   uint64_t orders_in, reports_sent, fills_sent, orders_invalid, orders_dropped;
   uint64_t deferred, deferred_max;
   uint64_t skip_after; /* --skip-seq: after this many reports, skip a number */
   bool skipped;
+  /* Last, and neither cleared nor written unless an answer must wait:
+   * its 52 KiB stay untouched (not resident) in a session that never
+   * meets a full transmit buffer, which at 10 000 sessions is the
+   * difference between 88 and 46 KiB of RSS each. */
+  order_t ring[RING];
 } exec_sess_t;
 
 static struct {
   bool fills;
   uint64_t skip_after;
+  /* Sessions with deferred answers, and those with a file store: the only
+   * ones the main loop visits between turns, so a turn costs what is
+   * active, not every session (at 10 000 sessions a scan of all of them
+   * per turn was most of an idle acceptor's CPU and of a busy session's
+   * round trip). */
+  struct exec_sess **waiting;
+  size_t nwaiting;
+  struct exec_sess **filed;
+  size_t nfiled;
+  struct exec_sess **es; /* every session made, listed or from a template */
+  size_t made, cap;
+  host_store_opts_t so;
+  int verbose;
+  host_sess_t log_user; /* the loop's log lines */
   char prefix[24]; /* unique per run: OrderID O<prefix><n>, ExecID E.., F.. */
   uint64_t next_order;
-  exec_sess_t *sessions; /* for --metrics-port */
-  fixgw_session_t **session_list;
-  size_t nsessions;
   int order_log; /* --order-log: fd, or -1 */
 #ifdef FIXGW_EXAMPLES_ALLOC_COUNT
   bool counting;
@@ -208,7 +227,6 @@ static int on_order(fixgw_session_t *s, const fixgw_msg_t *m, void *user) {
   g.count_orders++;
 #endif
   order_t tmp, *o = &tmp;
-  if (es->tail - es->head < RING) o = &es->ring[es->tail & (RING - 1)];
   if (!copy_field(m, 11, o->clordid, sizeof o->clordid) ||
       !copy_field(m, 55, o->symbol, sizeof o->symbol) ||
       !copy_field(m, 38, o->qty, sizeof o->qty) || fixgw_msg_get_char(m, 54, &o->side) != 0) {
@@ -222,17 +240,23 @@ static int on_order(fixgw_session_t *s, const fixgw_msg_t *m, void *user) {
   if (g.order_log >= 0) order_logged(es, m, o->clordid);
   o->stage = 0;
   o->n = ++g.next_order;
-  if (o == &tmp) { /* ring full: cannot happen while input pauses at the first */
+  drain(es);
+  if (es->head == es->tail && answer(es, o) == 0) return FIXGW_CB_OK;
+  if (es->tail - es->head == RING) { /* cannot happen while input pauses at the first */
     es->orders_dropped++;
     fprintf(stderr, "%s: %s: answer queue full: order %s dropped\n", prog, es->h.name,
             o->clordid);
     return FIXGW_CB_PAUSE;
   }
-  drain(es);
-  if (es->head == es->tail && answer(es, o) == 0) return FIXGW_CB_OK;
-  /* The transmit buffer is full: keep the order, stop reading until the
-   * loop has written and drain() has answered it. */
+  /* The transmit buffer is full: keep the order (answer() may have sent
+   * its New already: stage says), stop reading until the loop has written
+   * and drain() has answered it. */
+  es->ring[es->tail & (RING - 1)] = *o;
   es->tail++;
+  if (!es->waiting) {
+    es->waiting = true;
+    g.waiting[g.nwaiting++] = es;
+  }
   es->deferred++;
   if (es->tail - es->head > es->deferred_max) es->deferred_max = es->tail - es->head;
   return FIXGW_CB_PAUSE;
@@ -244,7 +268,14 @@ static int on_order(fixgw_session_t *s, const fixgw_msg_t *m, void *user) {
 static void render_sessions(fixgw_loop_t *loop, fixgw_prom_t *w, void *user) {
   (void)loop;
   (void)user;
-  fixgw_net_metrics_sessions(w, g.session_list, g.nsessions);
+  /* Listed and template-made sessions, connected or not (the loop knows
+   * only the connected acceptor sessions). Off the message path: the
+   * list is made per scrape. */
+  fixgw_session_t **list = malloc((g.made ? g.made : 1) * sizeof *list);
+  if (!list) return;
+  for (size_t i = 0; i < g.made; i++) list[i] = g.es[i]->h.s;
+  fixgw_net_metrics_sessions(w, list, g.made);
+  free(list);
   static const char *const label[1] = {"session"};
   static const struct {
     const char *name, *help;
@@ -260,13 +291,73 @@ static void render_sessions(fixgw_loop_t *loop, fixgw_prom_t *w, void *user) {
   };
   for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
     fixgw_prom_family(w, f[k].name, k == 4 ? "gauge" : "counter", f[k].help);
-    for (size_t i = 0; i < g.nsessions; i++) {
-      const char *v[1] = {g.sessions[i].h.name};
+    for (size_t i = 0; i < g.made; i++) {
+      const char *v[1] = {g.es[i]->h.name};
       uint64_t val;
-      memcpy(&val, (const char *)&g.sessions[i] + f[k].off, sizeof val);
+      memcpy(&val, (const char *)g.es[i] + f[k].off, sizeof val);
       fixgw_prom_sample(w, f[k].name, label, v, 1, val);
     }
   }
+}
+
+/* ------------------------------------------------------------- sessions */
+
+/* A session for *ss with identity *id (a template's settings get the
+ * concrete id of the peer that logged on): its store, its callbacks, in
+ * g.es. NULL after printing why. */
+static fixgw_session_t *make_session(const fixgw_session_settings_t *ss,
+                                     const fixgw_session_id_t *id) {
+  if (g.made >= g.cap) {
+    fprintf(stderr, "%s: %s->%s: --max-sessions %zu reached\n", prog, id->sender_comp_id,
+            id->target_comp_id, g.cap);
+    return NULL;
+  }
+  exec_sess_t *e = malloc(sizeof *e);
+  if (!e) {
+    fprintf(stderr, "%s: out of memory\n", prog);
+    return NULL;
+  }
+  memset(e, 0, offsetof(exec_sess_t, ring)); /* the ring: see exec_sess_t */
+  e->h.prog = prog;
+  e->h.verbose = g.verbose;
+  e->skip_after = g.skip_after;
+  host_name(&e->h, id);
+  /* The store's file name comes from the id: the concrete one. The copy
+   * shares the settings' pointers, which live until exit. */
+  fixgw_session_settings_t cs = *ss;
+  cs.session.id = *id;
+  if (host_store_open(&e->h, &cs, &g.so)) {
+    free(e);
+    return NULL;
+  }
+  fixgw_session_config_t cfg = cs.session;
+  cfg.store = e->h.store;
+  /* Room for a window of answers between two writes (a read brings up
+   * to the receive buffer's worth of orders at once). */
+  if (cfg.tx_buffer_size < (256u << 10)) cfg.tx_buffer_size = 256u << 10;
+  fixgw_session_callbacks_t cb;
+  host_callbacks(&cb);
+  int r = fixgw_session_create(&cfg, &cb, e, &e->h.s);
+  if (r != 0) {
+    fprintf(stderr, "%s: %s: session: %s\n", prog, e->h.name, fixgw_strerror(r));
+    host_store_close(&e->h);
+    free(e);
+    return NULL;
+  }
+  fixgw_session_on(e->h.s, "D", on_order);
+  g.es[g.made++] = e;
+  /* A file store to poll, or a file log to flush, between turns. */
+  if (e->h.file_store || e->h.has_log) g.filed[g.nfiled++] = e;
+  return e->h.s;
+}
+
+/* A peer matched an AcceptorTemplate: its session, made now (the loop
+ * adds it to the router, so its reconnects find it). */
+static fixgw_session_t *on_template(fixgw_loop_t *loop, void *tmpl, const fixgw_session_id_t *id,
+                                    void *user) {
+  (void)loop;
+  (void)user;
+  return make_session(tmpl, id);
 }
 
 /* ------------------------------------------------------------------ main */
@@ -275,10 +366,12 @@ static void usage(FILE *f) {
   fprintf(f,
           "usage: %s -c FILE [--port N] [--fills] [--status] [--busy-poll]\n"
           "                      [--sync every|group|os] [--memory-store] [--skip-seq K]\n"
-          "                      [--metrics-port N] [--order-log FILE] [-v]\n"
+          "                      [--metrics-port N] [--order-log FILE] [--max-sessions N]\n"
+          "                      [--memory-store-bytes N] [-v]\n"
           "\n"
           "An acceptor answering every NewOrderSingle with an ExecutionReport\n"
-          "(New), for every acceptor session the QuickFIX-style settings FILE lists.\n"
+          "(New), for every acceptor session the QuickFIX-style settings FILE lists;\n"
+          "AcceptorTemplate=Y sessions are made as matching peers log on.\n"
           "\n"
           "  -c, --config FILE  settings file (ConnectionType=acceptor sessions)\n"
           "  --port N           listen on N instead of SocketAcceptPort (0: ephemeral)\n"
@@ -294,6 +387,10 @@ static void usage(FILE *f) {
           "                     (0: ephemeral; prints `METRICS port=N`)\n"
           "  --order-log FILE   append a line per order delivered: session, ClOrdID,\n"
           "                     MsgSeqNum, PossDupFlag (for fault tests)\n"
+          "  --max-sessions N   sessions at once, listed and from templates (default\n"
+          "                     1024, or as many as FILE lists)\n"
+          "  --memory-store-bytes N  message bytes each memory store keeps for resends\n"
+          "                     (default 16 MiB; with thousands of sessions, less)\n"
           "  -v, --verbose      session and connection events on stderr\n"
           "  -h, --help         this text\n"
           "\n"
@@ -308,7 +405,8 @@ int main(int argc, char **argv) {
   const char *order_log = NULL;
   int status = 0, busy = 0, verbose = 0;
   g.order_log = -1;
-  host_store_opts_t so = {FIXGW_FILE_SYNC_OS, false};
+  size_t max_sessions = 1024; /* the loop's default */
+  host_store_opts_t so = {FIXGW_FILE_SYNC_OS, false, 0};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -367,6 +465,20 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s: --skip-seq %s: not a count (>= 1)\n", prog, v);
         return 2;
       }
+    } else if (!strcmp(a, "--memory-store-bytes")) {
+      NEED_VALUE();
+      if (host_parse_u64(v, 4096, (uint64_t)1 << 34, &u)) {
+        fprintf(stderr, "%s: --memory-store-bytes %s: not a size (4096-2^34)\n", prog, v);
+        return 2;
+      }
+      so.memory_bytes = (size_t)u;
+    } else if (!strcmp(a, "--max-sessions")) {
+      NEED_VALUE();
+      if (host_parse_u64(v, 1, 1u << 20, &u)) {
+        fprintf(stderr, "%s: --max-sessions %s: not a count (1-1048576)\n", prog, v);
+        return 2;
+      }
+      max_sessions = (size_t)u;
     } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
       verbose = 1;
     } else {
@@ -389,20 +501,16 @@ int main(int argc, char **argv) {
   }
   fixgw_settings_t *set;
   if (host_settings_load(prog, config, &set)) return 2;
-  size_t nset = fixgw_settings_count(set), nacc = 0;
+  size_t nset = fixgw_settings_count(set), nacc = 0, ntmpl = 0;
   const fixgw_session_settings_t *first = NULL;
   for (size_t i = 0; i < nset; i++) {
     const fixgw_session_settings_t *ss = fixgw_settings_session(set, i);
     if (ss->connection_type != FIXGW_ACCEPTOR) continue;
-    if (ss->acceptor_template) {
-      fprintf(stderr, "%s: %s:%u: AcceptorTemplate sessions are not served (skipped)\n", prog,
-              config, ss->line);
-      continue;
-    }
     if (!first) first = ss;
-    nacc++;
+    if (ss->acceptor_template) ntmpl++;
+    else nacc++;
   }
-  if (!nacc) {
+  if (!nacc && !ntmpl) {
     fprintf(stderr, "%s: %s: no acceptor session (ConnectionType=acceptor)\n", prog, config);
     fixgw_settings_free(set);
     return 2;
@@ -424,44 +532,42 @@ int main(int argc, char **argv) {
            (unsigned)getpid() & 0xffffu);
 
   int rc = 1;
-  exec_sess_t *es = calloc(nacc, sizeof *es);
+  if (max_sessions < nacc) max_sessions = nacc;
+  g.cap = max_sessions;
+  g.es = calloc(max_sessions, sizeof *g.es);
+  g.waiting = calloc(max_sessions, sizeof *g.waiting);
+  g.filed = calloc(max_sessions, sizeof *g.filed);
+  g.so = so;
+  g.verbose = verbose;
   fixgw_router_t *router = NULL;
   fixgw_loop_t *loop = NULL;
   struct fixgw_tls_ctx *tls = NULL;
-  size_t made = 0;
-  if (!es || fixgw_router_create((uint32_t)nacc, NULL, &router) != 0) {
+  if (!g.es || !g.waiting || !g.filed ||
+      fixgw_router_create((uint32_t)max_sessions, NULL, &router) != 0) {
     fprintf(stderr, "%s: out of memory\n", prog);
     goto out;
   }
-  for (size_t i = 0, k = 0; i < nset; i++) {
+  for (size_t i = 0; i < nset; i++) {
     const fixgw_session_settings_t *ss = fixgw_settings_session(set, i);
-    if (ss->connection_type != FIXGW_ACCEPTOR || ss->acceptor_template) continue;
-    exec_sess_t *e = &es[k++];
-    e->h.prog = prog;
-    e->h.verbose = verbose;
-    e->skip_after = g.skip_after;
-    host_name(&e->h, &ss->session.id);
+    if (ss->connection_type != FIXGW_ACCEPTOR) continue;
     if (ss->accept_port_set && ss->accept_port != first->accept_port)
-      fprintf(stderr, "%s: %s: SocketAcceptPort %u: served on the one port\n", prog, e->h.name,
-              ss->accept_port);
-    if (host_store_open(&e->h, ss, &so)) goto out;
-    made = k;
-    fixgw_session_config_t cfg = ss->session;
-    cfg.store = e->h.store;
-    /* Room for a window of answers between two writes (a read brings up
-     * to the receive buffer's worth of orders at once). */
-    if (cfg.tx_buffer_size < (256u << 10)) cfg.tx_buffer_size = 256u << 10;
-    fixgw_session_callbacks_t cb;
-    host_callbacks(&cb);
-    int r = fixgw_session_create(&cfg, &cb, e, &e->h.s);
-    if (r != 0) {
-      fprintf(stderr, "%s: %s: session: %s\n", prog, e->h.name, fixgw_strerror(r));
-      goto out;
+      fprintf(stderr, "%s: %s:%u: SocketAcceptPort %u: served on the one port\n", prog, config,
+              ss->line, ss->accept_port);
+    int r;
+    if (ss->acceptor_template) {
+      /* The settings stay loaded until exit: the template is their pointer. */
+      r = fixgw_router_add_template(router, &ss->session.id, (void *)ss);
+      if (r != 0) {
+        fprintf(stderr, "%s: %s:%u: template: %s\n", prog, config, ss->line, fixgw_strerror(r));
+        goto out;
+      }
+      continue;
     }
-    fixgw_session_on(e->h.s, "D", on_order);
-    r = fixgw_router_add(router, &cfg.id, e->h.s);
+    fixgw_session_t *s = make_session(ss, &ss->session.id);
+    if (!s) goto out;
+    r = fixgw_router_add(router, &ss->session.id, s);
     if (r != 0) {
-      fprintf(stderr, "%s: %s: router: %s\n", prog, e->h.name, fixgw_strerror(r));
+      fprintf(stderr, "%s: %s: router: %s\n", prog, g.es[g.made - 1]->h.name, fixgw_strerror(r));
       goto out;
     }
   }
@@ -469,8 +575,19 @@ int main(int argc, char **argv) {
   fixgw_loop_config_t lc;
   fixgw_loop_config_default(&lc);
   lc.busy_poll = busy;
+  /* Answers are sent from the order's own callback, or by drain() below,
+   * which wakes its session: a turn need not visit the idle ones. */
+  lc.host_wakes = true;
   lc.on_log = host_loop_log;
-  lc.user = &es[0].h;
+  g.log_user.prog = prog;
+  g.log_user.verbose = verbose;
+  lc.user = &g.log_user;
+  /* Every session may be attached at once, with a few connections more
+   * waiting for their Logon. */
+  if (max_sessions > lc.max_sessions) {
+    lc.max_sessions = (uint32_t)max_sessions;
+    lc.max_connections = (uint32_t)max_sessions + lc.max_pending;
+  }
   int r = fixgw_loop_create(&lc, &loop);
   if (r != 0) {
     fprintf(stderr, "%s: loop: %s\n", prog, fixgw_strerror(r));
@@ -485,6 +602,7 @@ int main(int argc, char **argv) {
     goto out;
   }
   ao.tls = tls;
+  ao.on_template = on_template;
   ao.sock.no_delay = first->socket_nodelay;
   ao.sock.sndbuf = (int)first->socket_send_buffer_size;
   ao.sock.rcvbuf = (int)first->socket_receive_buffer_size;
@@ -495,16 +613,6 @@ int main(int argc, char **argv) {
             fixgw_strerror(r));
     goto out;
   }
-  /* Every configured session, connected or not (the loop knows only the
-   * connected acceptor sessions). */
-  g.sessions = es;
-  g.nsessions = made;
-  g.session_list = calloc(made, sizeof *g.session_list);
-  if (!g.session_list) {
-    fprintf(stderr, "%s: out of memory\n", prog);
-    goto out;
-  }
-  for (size_t i = 0; i < made; i++) g.session_list[i] = es[i].h.s;
   if (metrics_port >= 0 &&
       host_metrics_listen(prog, loop, (uint16_t)metrics_port, false, render_sessions, NULL))
     goto out;
@@ -514,15 +622,13 @@ int main(int argc, char **argv) {
   fflush(stdout);
 
   while (!stop) {
+    /* Answers waiting: for room (soon), or for a logon (less soon). */
     int timeout = -1;
+    for (size_t i = 0; i < g.nwaiting && timeout != 1; i++)
+      timeout = fixgw_session_is_logged_on(g.waiting[i]->h.s) ? 1 : 50;
     uint64_t now = host_mono_ns();
-    for (size_t i = 0; i < made; i++) {
-      /* Answers waiting: for room (soon), or for a logon (less soon). */
-      if (es[i].head != es[i].tail) {
-        int w = fixgw_session_is_logged_on(es[i].h.s) ? 1 : 50;
-        if (timeout < 0 || w < timeout) timeout = w;
-      }
-      uint64_t d = host_store_deadline(&es[i].h);
+    for (size_t i = 0; i < g.nfiled; i++) {
+      uint64_t d = host_store_deadline(&g.filed[i]->h);
       if (d != UINT64_MAX) {
         int ms = d <= now ? 0 : (int)((d - now) / 1000000u) + 1;
         if (timeout < 0 || ms < timeout) timeout = ms;
@@ -534,10 +640,16 @@ int main(int argc, char **argv) {
       break;
     }
     now = host_mono_ns();
-    for (size_t i = 0; i < made; i++) {
-      if (es[i].head != es[i].tail) drain(&es[i]);
-      host_store_poll(&es[i].h, now);
+    for (size_t i = g.nwaiting; i-- > 0;) {
+      exec_sess_t *e = g.waiting[i];
+      drain(e);
+      fixgw_loop_wake_session(loop, e->h.s);
+      if (e->head == e->tail) {
+        e->waiting = false;
+        g.waiting[i] = g.waiting[--g.nwaiting];
+      }
     }
+    for (size_t i = 0; i < g.nfiled; i++) host_store_poll(&g.filed[i]->h, now);
   }
 #ifdef FIXGW_EXAMPLES_ALLOC_COUNT
   uint64_t allocs = fixgw_alloc_count_calls();
@@ -558,33 +670,36 @@ out:
   if (loop) fixgw_loop_destroy(loop);
   host_tls_free(tls);
   if (g.order_log >= 0) close(g.order_log);
-  for (size_t i = 0; i < made; i++) {
+  for (size_t i = 0; i < g.made; i++) {
+    exec_sess_t *e = g.es[i];
     /* Answers still waiting (for room, or for a logon that did not come)
      * are orders received and never answered: say so and count them. */
-    if (es[i].tail != es[i].head) {
-      fprintf(stderr, "%s: %s: %u orders unanswered at exit\n", prog, es[i].h.name,
-              es[i].tail - es[i].head);
-      es[i].orders_dropped += es[i].tail - es[i].head;
-      es[i].head = es[i].tail;
+    if (e->tail != e->head) {
+      fprintf(stderr, "%s: %s: %u orders unanswered at exit\n", prog, e->h.name,
+              e->tail - e->head);
+      e->orders_dropped += e->tail - e->head;
+      e->head = e->tail;
     }
-    if (status && es[i].h.s) {
+    if (status && e->h.s) {
       char extra[256];
       snprintf(extra, sizeof extra,
                "orders_in=%llu reports_sent=%llu fills_sent=%llu orders_invalid=%llu "
                "orders_dropped=%llu deferred=%llu deferred_max=%llu",
-               (unsigned long long)es[i].orders_in, (unsigned long long)es[i].reports_sent,
-               (unsigned long long)es[i].fills_sent, (unsigned long long)es[i].orders_invalid,
-               (unsigned long long)es[i].orders_dropped, (unsigned long long)es[i].deferred,
-               (unsigned long long)es[i].deferred_max);
-      host_status(stdout, &es[i].h, extra);
+               (unsigned long long)e->orders_in, (unsigned long long)e->reports_sent,
+               (unsigned long long)e->fills_sent, (unsigned long long)e->orders_invalid,
+               (unsigned long long)e->orders_dropped, (unsigned long long)e->deferred,
+               (unsigned long long)e->deferred_max);
+      host_status(stdout, &e->h, extra);
     }
-    fixgw_session_destroy(es[i].h.s);
-    host_store_close(&es[i].h);
+    fixgw_session_destroy(e->h.s);
+    host_store_close(&e->h);
+    free(e);
   }
   fflush(stdout);
   fixgw_router_destroy(router);
-  free(g.session_list);
-  free(es);
+  free(g.es);
+  free(g.waiting);
+  free(g.filed);
   fixgw_settings_free(set);
   return rc;
 }

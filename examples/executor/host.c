@@ -162,8 +162,8 @@ int host_store_open(host_sess_t *h, const fixgw_session_settings_t *ss,
   }
   fixgw_mem_store_config_t mc;
   fixgw_mem_store_config_default(&mc);
-  mc.max_messages = 1u << 16;
-  mc.max_bytes = (size_t)16 << 20;
+  mc.max_bytes = o->memory_bytes ? o->memory_bytes : (size_t)16 << 20;
+  mc.max_messages = mc.max_bytes / 256 > 64 ? (uint32_t)(mc.max_bytes / 256) : 64;
   mc.now_utc_ns = now.utc_ns;
   int rc = fixgw_mem_store_create(&mc, &h->store);
   if (rc != 0) {

@@ -53,6 +53,9 @@ typedef struct host_sess {
 typedef struct host_store_opts {
   fixgw_file_sync sync; /* default FIXGW_FILE_SYNC_OS (QuickFIX's durability) */
   bool force_memory;    /* --memory-store: ignore FileStorePath */
+  /* Message bytes a memory store keeps for resends (0: 16 MiB), with an
+   * index entry per 256 of them: thousands of sessions want less. */
+  size_t memory_bytes;
 } host_store_opts_t;
 
 /* Load FILE; on failure print "prog: file:line: key: message" and return

@@ -20,10 +20,13 @@
  * Clocks: the loop reads CLOCK_MONOTONIC and CLOCK_REALTIME and passes them
  * to every session call as fixgw_now_t (the session never reads a clock).
  *
- * Timers: each pass over the connections computes the earliest deadline (a
- * linear scan over the live connections and initiators; a heap would save
- * little below 10 000 sessions, because every pass already visits each
- * connection to flush output the host queued from outside the loop).
+ * Timers: the connections' deadlines (session timers, connect and routing
+ * timeouts) are kept in a heap. By default each turn still visits every
+ * connection, to write what the host queued from outside the loop: O(n)
+ * per turn, which at 10 000 sessions is most of an idle loop's CPU and
+ * milliseconds on every busy session's round trip. With host_wakes the
+ * host says which session it sent on (fixgw_loop_wake_session()) and a turn
+ * visits only connections with events, due deadlines and woken ones.
  *
  * Memory: every structure is allocated at fixgw_loop_create(), sized by its
  * config (the connection pool, the session table, the routing buffers, the
@@ -37,9 +40,10 @@
  * calls or from session callbacks; the next pass writes it out.
  *
  * Re-entrancy: session callbacks run inside the loop. From them, only
- * fixgw_loop_stop(), fixgw_loop_wake(), fixgw_loop_hold_input(),
- * fixgw_loop_stats() and the session's own send_* and logout calls are
- * allowed; the other fixgw_loop_* and fixgw_net_* calls
+ * fixgw_loop_stop(), fixgw_loop_wake(), fixgw_loop_wake_session(),
+ * fixgw_loop_hold_input(), fixgw_loop_stats() and the session's own
+ * send_* and logout calls are allowed; the other fixgw_loop_* and
+ * fixgw_net_* calls
  * return FIXGW_EBUSY.
  *
  * Errors: 0 or a negative FIXGW_E* code; FIXGW_ESYS means a system call
@@ -92,7 +96,8 @@ typedef struct fixgw_loop_config {
    * session while it is attached. Default 1024. */
   uint32_t max_sessions;
   /* Accepted connections whose first message has not identified a session
-   * yet, at once; more are refused. Default 64. */
+   * yet, at once; while that many wait, new ones are left in the listen
+   * backlog (not accepted) until one is routed or closed. Default 64. */
   uint32_t max_pending;
   /* Bytes kept per such connection until it is routed; a connection that
    * has sent this much without a complete FIX header is closed. It is also
@@ -109,6 +114,14 @@ typedef struct fixgw_loop_config {
    * the kernel (lowest latency, one core at 100%). fixgw_loop_run() then
    * loops without sleeping; fixgw_loop_run_once() ignores its timeout. */
   bool busy_poll;
+  /* The host calls fixgw_loop_wake_session(loop, s) after it queues output on s
+   * anywhere but in a callback of s itself (from outside the loop, or
+   * from another session's callback); a turn then visits only the
+   * connections with events, due deadlines or a wake, so its cost does
+   * not grow with idle sessions. Output queued without a wake goes out at
+   * s's next event or timer. false (default): every turn visits every
+   * connection and no wake is needed. */
+  bool host_wakes;
   /* Seed of the reconnect jitter (0: a fixed default), so runs repeat. */
   uint64_t seed;
   fixgw_loop_log_cb on_log;       /* NULL: lines are dropped */
@@ -218,6 +231,14 @@ int fixgw_loop_flush(fixgw_loop_t *loop, fixgw_session_t *s);
  * callbacks (it only marks the connection). 0, FIXGW_EINVAL,
  * FIXGW_ENOTFOUND (s not attached). */
 int fixgw_loop_hold_input(fixgw_loop_t *loop, fixgw_session_t *s, bool hold);
+
+/* Output was queued on s outside its own callbacks: write it at the next
+ * turn (before that turn waits; fixgw_loop_wake() ends a wait from another
+ * thread). Needed with host_wakes, harmless
+ * without. O(1); allowed from callbacks and between turns.
+ * 0, FIXGW_EINVAL (NULL), FIXGW_ENOTFOUND (s is not driven by loop);
+ * a driven session not connected right now is 0 (nothing to write). */
+int fixgw_loop_wake_session(fixgw_loop_t *loop, fixgw_session_t *s);
 
 /* Counters and gauges; the pointer is valid until destroy. */
 const fixgw_loop_stats_t *fixgw_loop_stats(const fixgw_loop_t *loop);
@@ -335,7 +356,9 @@ typedef struct fixgw_net_acceptor_opts {
   fixgw_net_template_cb on_template; /* NULL: template matches are refused */
   void *user;                        /* for on_template */
   fixgw_net_sock_opts_t sock;        /* applied to every accepted socket */
-  int backlog;                       /* listen(); default 128 */
+  /* listen(); default 4096 (the kernel caps it at net.core.somaxconn):
+   * room for a burst of logons, each held until accepted. */
+  int backlog;
   /* TLS (a FIXGW_TLS_SERVER context) for every connection on this port;
    * NULL (default): plain TCP. Borrowed until the loop is destroyed. */
   struct fixgw_tls_ctx *tls;
@@ -358,7 +381,8 @@ void fixgw_net_acceptor_opts_default(fixgw_net_acceptor_opts_t *o);
  *     TCP client on the TLS port (its first bytes are plain text), is
  *     refused with a log line naming the reason;
  *   - garbage (not FIX), a first message that is not a Logon, unknown
- *     CompIDs, a session already connected, a full pool, or no routing
+ *     CompIDs, a session already connected, a full connection pool or
+ *     session table, or no routing
  *     within route_timeout_ms: the connection is closed with a log line,
  *     counted in refused, and no other connection is touched.
  * Returns 0, FIXGW_EINVAL (NULL loop, host or router, tls not a server

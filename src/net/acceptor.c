@@ -19,7 +19,11 @@ void fixgw_net_acceptor_opts_default(fixgw_net_acceptor_opts_t *o) {
   memset(o, 0, sizeof *o);
   o->size = sizeof *o;
   o->sock.no_delay = true;
-  o->backlog = 128;
+  /* A burst of logons (thousands of sessions reconnecting at once) waits
+   * in the kernel's queue while accept keeps pace; a short queue drops
+   * SYNs, and each drop costs the peer a retransmit a second later or
+   * more. The kernel caps it at net.core.somaxconn. */
+  o->backlog = 4096;
 }
 
 void fixgw__net_refuse(fixgw_loop_t *loop, net_conn_t *c, const char *why) {
@@ -69,6 +73,17 @@ static void accept_pause(fixgw_loop_t *loop, net_listener_t *l, int err) {
 
 void fixgw__net_accept_event(fixgw_loop_t *loop, net_listener_t *l) {
   for (int i = 0; i < ACCEPT_BUDGET; i++) {
+    if (!loop->npend_free && !loop->refusing) {
+      /* Every routing buffer holds a connection that has not sent its
+       * Logon yet: leave the new ones in the listen backlog until one is
+       * routed or closed (fixgw__net_pend_release resumes), rather than
+       * refuse peers that would log on a moment later. */
+      if (!l->starved && listener_watch(loop, l, EPOLL_CTL_MOD, 0) == 0) {
+        l->starved = true;
+        loop->nstarved++;
+      }
+      return;
+    }
     net_addr_t a;
     socklen_t alen = sizeof a;
     memset(&a, 0, sizeof a);
@@ -91,7 +106,6 @@ void fixgw__net_accept_event(fixgw_loop_t *loop, net_listener_t *l) {
     const char *why = NULL;
     if (loop->refusing) why = "shutting down";
     else if (!loop->nconn_free) why = "connection pool full";
-    else if (!loop->npend_free) why = "too many connections waiting for a Logon";
     if (why) {
       fixgw__net_log(loop, FIXGW_LOG_WARN, "%s: connection refused: %s", peer, why);
       loop->stats.refused++;
@@ -103,8 +117,8 @@ void fixgw__net_accept_event(fixgw_loop_t *loop, net_listener_t *l) {
     c->kind = CONN_PENDING;
     c->listener = (int32_t)(l - loop->lis);
     c->pend = (int32_t)loop->pend_free[--loop->npend_free];
-    c->deadline = loop->now.mono_ns + (uint64_t)loop->cfg.route_timeout_ms * 1000000u;
-    fixgw__net_deadline(loop, c->deadline);
+    fixgw__net_conn_deadline(loop, c,
+                             loop->now.mono_ns + (uint64_t)loop->cfg.route_timeout_ms * 1000000u);
     fixgw__net_sock_apply(loop, fd, &l->opts.sock, peer);
     struct epoll_event ev;
     memset(&ev, 0, sizeof ev);

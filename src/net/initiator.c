@@ -43,6 +43,7 @@ void fixgw__net_reconnect_schedule(fixgw_loop_t *loop, net_sess_t *e) {
   e->backoff_ms = e->backoff_ms * 2 > e->max_ms ? e->max_ms : e->backoff_ms * 2;
   e->reconnect_at = loop->now.mono_ns + d * 1000000u;
   fixgw__net_deadline(loop, e->reconnect_at);
+  if (e->reconnect_at < loop->next_reconnect) loop->next_reconnect = e->reconnect_at;
   char name[160];
   fixgw__net_session_name(e->s, name, sizeof name);
   fixgw__net_log(loop, FIXGW_LOG_INFO, "%s: reconnecting in %llu ms", name,
@@ -168,8 +169,8 @@ void fixgw__net_connect_start(fixgw_loop_t *loop, net_sess_t *e) {
     attempt_failed(loop, e);
     return;
   }
-  c->deadline = loop->now.mono_ns + (uint64_t)e->connect_timeout_ms * 1000000u;
-  fixgw__net_deadline(loop, c->deadline);
+  fixgw__net_conn_deadline(loop, c,
+                           loop->now.mono_ns + (uint64_t)e->connect_timeout_ms * 1000000u);
 }
 
 void fixgw__net_connect_event(fixgw_loop_t *loop, net_conn_t *c, uint32_t ev) {
@@ -262,5 +263,6 @@ int fixgw_net_initiator_add(fixgw_loop_t *loop, fixgw_session_t *s,
   /* The first connect is made by the next turn's pass. */
   e->reconnect_at = loop->now.mono_ns;
   loop->next_deadline = 0;
+  loop->next_reconnect = 0;
   return 0;
 }

@@ -74,7 +74,8 @@ net_conn_t *fixgw__net_conn_alloc(fixgw_loop_t *loop, int fd) {
   c->gen = gen;
   c->fd = fd;
   c->sess = c->pend = c->listener = NET_NONE;
-  c->deadline = UINT64_MAX;
+  c->deadline = c->due = UINT64_MAX;
+  c->heap_pos = NET_HEAP_NONE;
   c->live_pos = loop->nlive;
   loop->live[loop->nlive++] = i;
   loop->stats.connections = loop->nlive;
@@ -86,6 +87,15 @@ void fixgw__net_pend_release(fixgw_loop_t *loop, net_conn_t *c) {
   loop->pend_free[loop->npend_free++] = (uint32_t)c->pend;
   c->pend = NET_NONE;
   c->pend_len = c->pend_off = 0;
+  if (loop->nstarved) {
+    for (uint32_t i = 0; i < loop->nlis; i++) {
+      net_listener_t *l = &loop->lis[i];
+      if (!l->starved) continue;
+      l->starved = false;
+      if (l->open) fixgw__net_listener_resume(loop, l);
+    }
+    loop->nstarved = 0;
+  }
 }
 
 char *fixgw__net_pend_buf(fixgw_loop_t *loop, const net_conn_t *c) {
@@ -99,6 +109,8 @@ void fixgw__net_conn_free(fixgw_loop_t *loop, net_conn_t *c) {
     fixgw__net_log(loop, FIXGW_LOG_WARN, "%s: close: %s", c->peer, strerror(errno));
   c->fd = -1;
   fixgw__net_pend_release(loop, c);
+  fixgw__net_timer_set(loop, c, UINT64_MAX);
+  c->woken = false; /* an entry left in loop->wake is stale by its gen */
   uint32_t idx = (uint32_t)(c - loop->conns);
   uint32_t pos = c->live_pos;
   uint32_t last = loop->live[--loop->nlive];
@@ -124,9 +136,38 @@ int fixgw__net_watch(fixgw_loop_t *loop, net_conn_t *c, uint32_t events) {
   return 0;
 }
 
+static uint32_t smap_slot(const fixgw_loop_t *loop, const void *s) {
+  uint64_t k = (uint64_t)(uintptr_t)s;
+  k ^= k >> 33;
+  k *= 0xff51afd7ed558ccdull; /* murmur3's finaliser: pointers differ in few bits */
+  k ^= k >> 33;
+  return (uint32_t)k & loop->smask;
+}
+
+static void smap_remove(fixgw_loop_t *loop, const fixgw_session_t *s) {
+  uint32_t m = loop->smask, i = smap_slot(loop, s);
+  while (loop->smap[i] != NET_NONE && loop->sess[loop->smap[i]].s != s) i = (i + 1) & m;
+  if (loop->smap[i] == NET_NONE) return;
+  /* Backward shift: move up every later entry of the run that may live in
+   * the hole, so lookups never need tombstones. */
+  for (uint32_t j = i;;) {
+    j = (j + 1) & m;
+    if (loop->smap[j] == NET_NONE) break;
+    uint32_t home = smap_slot(loop, loop->sess[loop->smap[j]].s);
+    bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+    if (stays) continue;
+    loop->smap[i] = loop->smap[j];
+    i = j;
+  }
+  loop->smap[i] = NET_NONE;
+}
+
 net_sess_t *fixgw__net_sess_alloc(fixgw_loop_t *loop, fixgw_session_t *s) {
   if (!loop->nsess_free) return NULL;
   uint32_t i = loop->sess_free[--loop->nsess_free];
+  uint32_t k = smap_slot(loop, s);
+  while (loop->smap[k] != NET_NONE) k = (k + 1) & loop->smask;
+  loop->smap[k] = (int32_t)i;
   net_sess_t *e = &loop->sess[i];
   memset(e, 0, sizeof *e);
   e->used = true;
@@ -145,6 +186,7 @@ void fixgw__net_sess_free(fixgw_loop_t *loop, net_sess_t *e) {
   uint32_t last = loop->slive[--loop->nslive];
   loop->slive[pos] = last;
   loop->sess[last].live_pos = pos;
+  smap_remove(loop, e->s);
   e->used = false;
   e->s = NULL;
   if (e->tls) fixgw__net_tls_ini_release(loop, e);
@@ -153,8 +195,8 @@ void fixgw__net_sess_free(fixgw_loop_t *loop, net_sess_t *e) {
 }
 
 net_sess_t *fixgw__net_sess_find(fixgw_loop_t *loop, const fixgw_session_t *s) {
-  for (uint32_t i = 0; i < loop->nslive; i++) {
-    net_sess_t *e = &loop->sess[loop->slive[i]];
+  for (uint32_t i = smap_slot(loop, s); loop->smap[i] != NET_NONE; i = (i + 1) & loop->smask) {
+    net_sess_t *e = &loop->sess[loop->smap[i]];
     if (e->s == s) return e;
   }
   return NULL;
@@ -325,7 +367,8 @@ static void conn_settle_(fixgw_loop_t *loop, net_conn_t *c, bool timer_ran) {
    * rather than spin through zero-timeout waits. */
   if (timer_ran && d <= loop->now.mono_ns) d = loop->now.mono_ns + 1000000u;
   fixgw__net_deadline(loop, d);
-  if (!c->held && (c->paused || c->pend != NET_NONE)) loop->immediate = true;
+  fixgw__net_timer_set(loop, c, d);
+  if (!c->held && (c->paused || c->pend != NET_NONE)) fixgw__net_wake_conn(loop, c);
 }
 
 void fixgw__net_attached(fixgw_loop_t *loop, net_conn_t *c, net_sess_t *e) {
@@ -417,38 +460,92 @@ static void dispatch(fixgw_loop_t *loop, uint64_t data, uint32_t ev) {
   }
 }
 
+/* One connection's share of a pass: timers, resumed input, output. */
+static void visit(fixgw_loop_t *loop, net_conn_t *c, uint64_t now) {
+  switch (c->kind) {
+  case CONN_ATTACHED:
+    attached_pass(loop, c);
+    break;
+  case CONN_CONNECTING:
+    if (c->deadline <= now) fixgw__net_connect_timeout(loop, c);
+    else fixgw__net_deadline(loop, c->deadline);
+    break;
+  case CONN_PENDING:
+    if (c->deadline <= now) fixgw__net_refuse(loop, c, "not identified in time");
+    else fixgw__net_deadline(loop, c->deadline);
+    break;
+  default:
+    break;
+  }
+}
+
+/* Every live connection. Backwards: closing swaps the last live entry
+ * into this index, and that one has been visited already. Entries added
+ * meanwhile (fail-over connects) wait for the next turn and have noted
+ * their deadline. */
+static void visit_all(fixgw_loop_t *loop, uint64_t now) {
+  for (uint32_t i = 0; i < loop->nwake; i++) loop->conns[(uint32_t)loop->wake[i]].woken = false;
+  loop->nwake = 0;
+  loop->wake_all = false;
+  for (uint32_t i = loop->nlive; i-- > 0;) {
+    if (i >= loop->nlive) continue;
+    visit(loop, &loop->conns[loop->live[i]], now);
+  }
+}
+
+/* host_wakes: the woken connections, then those whose deadline has come;
+ * the rest are not touched, so a turn costs what is active. */
+static void visit_some(fixgw_loop_t *loop, uint64_t now) {
+  uint32_t n = loop->nwake;
+  for (uint32_t i = 0; i < n; i++) {
+    uint64_t tag = loop->wake[i];
+    net_conn_t *c = &loop->conns[(uint32_t)tag];
+    if (c->kind == CONN_FREE || !c->woken || (c->gen & 0xffffffu) != ((tag >> 32) & 0xffffffu))
+      continue;
+    c->woken = false;
+    visit(loop, c, now);
+  }
+  /* Woken again while visited (still paused, routing bytes left): next turn. */
+  memmove(loop->wake, loop->wake + n, (size_t)(loop->nwake - n) * sizeof *loop->wake);
+  loop->nwake -= n;
+  if (loop->nwake) loop->immediate = true;
+  /* Each visit moves its connection's due past now or takes it out (a
+   * timer still due after on_timer is looked at again a millisecond
+   * later), so this ends; the count bounds it regardless. */
+  for (uint32_t k = loop->nheap; k-- > 0;) {
+    net_conn_t *c = fixgw__net_timer_top(loop);
+    if (!c || c->due > now) break;
+    uint64_t before = c->due;
+    visit(loop, c, now);
+    if (c->kind != CONN_FREE && c->heap_pos == 0 && c->due == before)
+      fixgw__net_timer_set(loop, c, now + 1000000u); /* nothing moved it */
+  }
+  net_conn_t *top = fixgw__net_timer_top(loop);
+  if (top) fixgw__net_deadline(loop, top->due);
+}
+
 static void pass(fixgw_loop_t *loop) {
   loop->next_deadline = UINT64_MAX;
   loop->immediate = false;
   uint64_t now = loop->now.mono_ns;
-  /* Backwards: closing swaps the last live entry into this index, and that
-   * one has been visited already. Entries added meanwhile (fail-over
-   * connects) wait for the next turn and have noted their deadline. */
-  for (uint32_t i = loop->nlive; i-- > 0;) {
-    if (i >= loop->nlive) continue;
-    net_conn_t *c = &loop->conns[loop->live[i]];
-    switch (c->kind) {
-    case CONN_ATTACHED:
-      attached_pass(loop, c);
-      break;
-    case CONN_CONNECTING:
-      if (c->deadline <= now) fixgw__net_connect_timeout(loop, c);
-      else fixgw__net_deadline(loop, c->deadline);
-      break;
-    case CONN_PENDING:
-      if (c->deadline <= now) fixgw__net_refuse(loop, c, "not identified in time");
-      else fixgw__net_deadline(loop, c->deadline);
-      break;
-    default:
-      break;
+  if (loop->cfg.host_wakes && !loop->wake_all) visit_some(loop, now);
+  else visit_all(loop, now);
+  /* Initiators waiting to reconnect: looked for only when one is due. */
+  if (!loop->cfg.host_wakes || loop->next_reconnect <= now) {
+    loop->next_reconnect = UINT64_MAX;
+    for (uint32_t i = loop->nslive; i-- > 0;) {
+      if (i >= loop->nslive) continue;
+      net_sess_t *e = &loop->sess[loop->slive[i]];
+      if (!e->initiator || e->conn != NET_NONE || e->disabled) continue;
+      if (e->reconnect_at <= now) {
+        fixgw__net_connect_start(loop, e);
+      } else {
+        fixgw__net_deadline(loop, e->reconnect_at);
+        if (e->reconnect_at < loop->next_reconnect) loop->next_reconnect = e->reconnect_at;
+      }
     }
-  }
-  for (uint32_t i = loop->nslive; i-- > 0;) {
-    if (i >= loop->nslive) continue;
-    net_sess_t *e = &loop->sess[loop->slive[i]];
-    if (!e->initiator || e->conn != NET_NONE || e->disabled) continue;
-    if (e->reconnect_at <= now) fixgw__net_connect_start(loop, e);
-    else fixgw__net_deadline(loop, e->reconnect_at);
+  } else {
+    fixgw__net_deadline(loop, loop->next_reconnect);
   }
   for (uint32_t i = 0; i < loop->nlis; i++) {
     net_listener_t *l = &loop->lis[i];
@@ -562,12 +659,15 @@ static void free_all(fixgw_loop_t *loop) {
   fixgw__free(a, loop->live);
   fixgw__free(a, loop->conn_free);
   fixgw__free(a, loop->sess);
+  fixgw__free(a, loop->smap);
   fixgw__free(a, loop->slive);
   fixgw__free(a, loop->sess_free);
   fixgw__free(a, loop->pend_bufs);
   fixgw__free(a, loop->pend_free);
   fixgw__free(a, loop->lis);
   fixgw__free(a, loop->events);
+  fixgw__free(a, loop->heap);
+  fixgw__free(a, loop->wake);
   fixgw__free(a, loop);
 }
 
@@ -599,12 +699,20 @@ int fixgw_loop_create(const fixgw_loop_config_t *cfg, fixgw_loop_t **out) {
   loop->live = alloc_array(a, nc, sizeof *loop->live, &fail);
   loop->conn_free = alloc_array(a, nc, sizeof *loop->conn_free, &fail);
   loop->sess = alloc_array(a, ns, sizeof *loop->sess, &fail);
+  uint32_t nmap = 2;
+  while (nmap < 2 * ns) nmap <<= 1;
+  loop->smask = nmap - 1;
+  loop->smap = alloc_array(a, nmap, sizeof *loop->smap, &fail);
   loop->slive = alloc_array(a, ns, sizeof *loop->slive, &fail);
   loop->sess_free = alloc_array(a, ns, sizeof *loop->sess_free, &fail);
   loop->pend_bufs = alloc_array(a, np, cfg->pending_bytes, &fail);
   loop->pend_free = alloc_array(a, np, sizeof *loop->pend_free, &fail);
   loop->lis = alloc_array(a, cfg->max_listeners, sizeof *loop->lis, &fail);
   loop->events = alloc_array(a, cfg->max_events, sizeof(struct epoll_event), &fail);
+  loop->heap = alloc_array(a, nc, sizeof *loop->heap, &fail);
+  /* Room for a stale entry of every slot besides a live one. */
+  loop->wake_cap = 2 * nc;
+  loop->wake = alloc_array(a, loop->wake_cap, sizeof *loop->wake, &fail);
   if (fail) {
     free_all(loop);
     return FIXGW_ENOMEM;
@@ -613,10 +721,12 @@ int fixgw_loop_create(const fixgw_loop_config_t *cfg, fixgw_loop_t **out) {
    * working set together. */
   for (uint32_t i = 0; i < nc; i++) {
     loop->conns[i].fd = -1;
+    loop->conns[i].heap_pos = NET_HEAP_NONE;
     loop->conn_free[i] = nc - 1 - i;
   }
   loop->nconn_free = nc;
   for (uint32_t i = 0; i < ns; i++) loop->sess_free[i] = ns - 1 - i;
+  for (uint32_t i = 0; i <= loop->smask; i++) loop->smap[i] = NET_NONE;
   loop->nsess_free = ns;
   for (uint32_t i = 0; i < np; i++) loop->pend_free[i] = np - 1 - i;
   loop->npend_free = np;
@@ -646,6 +756,7 @@ int fixgw_loop_create(const fixgw_loop_config_t *cfg, fixgw_loop_t **out) {
   }
   fixgw__net_clock(loop);
   loop->next_deadline = UINT64_MAX;
+  loop->next_reconnect = UINT64_MAX;
   *out = loop;
   return 0;
 }
@@ -696,6 +807,7 @@ int fixgw_loop_logout_all(fixgw_loop_t *loop, const char *text) {
       fixgw_session_t *s = loop->sess[c->sess].s;
       int rc = fixgw_session_logout(s, text, loop->now);
       if (rc) sess_log(loop, FIXGW_LOG_WARN, s, "logout", rc);
+      fixgw__net_wake_conn(loop, c); /* the Logout goes out next turn */
     } else if (c->kind == CONN_PENDING) {
       fixgw__net_refuse(loop, c, "shutting down");
     } else {
@@ -724,6 +836,15 @@ static int drop_or_remove(fixgw_loop_t *loop, fixgw_session_t *s, fixgw_disconne
   if (remove && (initiator || !attached)) fixgw__net_sess_free(loop, e);
   loop->next_deadline = 0;
   loop->busy--;
+  return 0;
+}
+
+int fixgw_loop_wake_session(fixgw_loop_t *loop, fixgw_session_t *s) {
+  if (!loop || !s) return FIXGW_EINVAL;
+  net_sess_t *e = fixgw__net_sess_find(loop, s);
+  if (!e) return FIXGW_ENOTFOUND;
+  if (e->conn != NET_NONE && loop->conns[e->conn].kind == CONN_ATTACHED)
+    fixgw__net_wake_conn(loop, &loop->conns[e->conn]);
   return 0;
 }
 

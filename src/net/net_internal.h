@@ -12,6 +12,7 @@
 #include "internal.h"
 
 #define NET_NONE (-1)
+#define NET_HEAP_NONE UINT32_MAX
 
 /* Only IPv4 and IPv6 are spoken, so a union is enough (and smaller than
  * sockaddr_storage, which matters at 16 addresses per initiator). */
@@ -70,6 +71,9 @@ typedef struct net_conn {
   int32_t listener;  /* accepted on, or NET_NONE */
   uint64_t deadline; /* connect or routing timeout, mono ns */
   struct fixgw_tls *tls; /* NULL: plain TCP (tls_conn.c otherwise) */
+  uint64_t due;      /* key in loop->heap: the deadline this connection waits for */
+  uint32_t heap_pos; /* or NET_HEAP_NONE */
+  bool woken;        /* in loop->wake */
   char peer[64];
 } net_conn_t;
 
@@ -100,6 +104,7 @@ typedef struct net_listener {
   bool open;
   uint32_t gen;
   uint64_t resume_at; /* accept paused after EMFILE and the like */
+  bool starved;       /* accept paused: every routing buffer is taken */
   uint16_t port;
   fixgw_net_acceptor_opts_t opts;
   char name[64];
@@ -125,6 +130,11 @@ struct fixgw_loop {
   uint32_t nconn_free;
 
   net_sess_t *sess;
+  /* Session pointer -> index in sess: open addressing with linear
+   * probing, NET_NONE when empty, smask + 1 >= 2 x max_sessions slots, so
+   * finding a session costs the same at 10 000 as at 10. */
+  int32_t *smap;
+  uint32_t smask;
   uint32_t *slive;
   uint32_t nslive;
   uint32_t *sess_free;
@@ -133,9 +143,20 @@ struct fixgw_loop {
   char *pend_bufs;
   uint32_t *pend_free;
   uint32_t npend_free;
+  uint32_t nstarved; /* listeners waiting for a routing buffer */
 
   net_listener_t *lis;
   uint32_t nlis;
+
+  /* timers.c: the connections' deadlines, and the connections to visit
+   * next turn although epoll has nothing for them. With host_wakes a turn
+   * visits only these (and those with events); otherwise every one. */
+  uint32_t *heap; /* conn indices, earliest due first */
+  uint32_t nheap;
+  uint64_t *wake; /* NET_TAG()s: a closed slot's entry is recognised stale */
+  uint32_t nwake, wake_cap;
+  bool wake_all;  /* wake overflowed: the next turn visits every connection */
+  uint64_t next_reconnect; /* earliest reconnect_at of a waiting initiator */
 
   void *events; /* struct epoll_event[max_events] */
   struct net_metrics *metrics; /* the HTTP endpoint (metrics.c), or NULL */
@@ -169,6 +190,16 @@ void fixgw__net_feed_pending(fixgw_loop_t *loop, net_conn_t *c);
 void fixgw__net_pend_release(fixgw_loop_t *loop, net_conn_t *c);
 char *fixgw__net_pend_buf(fixgw_loop_t *loop, const net_conn_t *c);
 uint64_t fixgw__net_random(fixgw_loop_t *loop);
+
+/* timers.c */
+/* Key c in the heap by due (UINT64_MAX: take it out). O(log n). */
+void fixgw__net_timer_set(fixgw_loop_t *loop, net_conn_t *c, uint64_t due);
+/* The connection with the earliest due, or NULL. */
+net_conn_t *fixgw__net_timer_top(fixgw_loop_t *loop);
+/* c's connect or routing timeout is t: c->deadline, the heap, the wait. */
+void fixgw__net_conn_deadline(fixgw_loop_t *loop, net_conn_t *c, uint64_t t);
+/* Visit c in the next pass although it has no event. */
+void fixgw__net_wake_conn(fixgw_loop_t *loop, net_conn_t *c);
 
 /* initiator.c */
 void fixgw__net_connect_start(fixgw_loop_t *loop, net_sess_t *e);

@@ -8,7 +8,7 @@
  * session's pending span is encrypted into the outbound buffer, which is
  * sent straight from there. Plaintext left inside TLS when the session
  * has no room is invisible to epoll: the connection asks for another
- * pass (loop->immediate) while the session wants to read. */
+ * pass (fixgw__net_wake_conn) while the session wants to read. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -238,7 +238,7 @@ bool fixgw__net_tls_settle(fixgw_loop_t *loop, net_conn_t *c, bool r, bool w) {
   const char *p;
   size_t n;
   fixgw_tls_out_pending(c->tls, &p, &n);
-  if (r && fixgw_tls_has_buffered(c->tls)) loop->immediate = true;
+  if (r && fixgw_tls_has_buffered(c->tls)) fixgw__net_wake_conn(loop, c);
   if (!r && !w && n > 0) {
     /* The session is done, but its last bytes (a Logout) are still
      * ciphertext here, where plain TCP would have them in the kernel:

@@ -150,6 +150,9 @@ static void on_slog(fixgw_session_t *s, fixgw_log_level lv, const char *line, vo
   record(((peer_t *)u)->name, line);
 }
 
+uint32_t g_hb = 30;
+bool g_host_wakes;
+
 void peer_init(peer_t *p, const char *name, bool initiator, const char *sender,
                       const char *target) {
   memset(p, 0, sizeof *p);
@@ -167,7 +170,7 @@ void peer_init(peer_t *p, const char *name, bool initiator, const char *sender,
   c.id.version = FIXGW_V_FIX44;
   snprintf(c.id.sender_comp_id, sizeof c.id.sender_comp_id, "%s", sender);
   snprintf(c.id.target_comp_id, sizeof c.id.target_comp_id, "%s", target);
-  c.heartbeat_interval_s = 30;
+  c.heartbeat_interval_s = g_hb;
   c.store = p->store;
   fixgw_session_callbacks_t cb;
   memset(&cb, 0, sizeof cb);
@@ -205,6 +208,7 @@ fixgw_loop_t *make_loop(const char *name, uint32_t max_conns, bool busy) {
   cfg.max_sessions = max_conns;
   cfg.max_pending = max_conns; /* every client may call at once */
   cfg.busy_poll = busy;
+  cfg.host_wakes = g_host_wakes;
   cfg.seed = 42;
   cfg.on_log = loop_log;
   cfg.on_closed = on_closed;

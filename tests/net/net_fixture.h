@@ -43,6 +43,11 @@ typedef struct peer {
   bool reentry_checked;
 } peer_t;
 
+/* HeartBtInt of the peers made next, and whether the loops made next run
+ * with host_wakes (set and restored by the tests that want them). */
+extern uint32_t g_hb;
+extern bool g_host_wakes;
+
 /* An order from an initiator; an ExecutionReport from an acceptor. */
 int send_order(peer_t *p);
 int send_er(peer_t *p, const char *clordid, size_t n);

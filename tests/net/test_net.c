@@ -324,13 +324,18 @@ static void test_silent_connection_times_out(void **state) {
   uint16_t port = listen_on(la, "127.0.0.1", r, NULL, NULL, 0);
   uint64_t t0 = mono_ms();
   int g = raw_connect(port, 0);
-  /* Only one may wait for routing at a time: the second is refused. */
+  /* Only one may wait for routing at a time: the second waits in the
+   * listen backlog, not accepted, until the first is gone; then it gets
+   * its own route timeout. */
   int g2 = raw_connect(port, 0);
-  RUN_UNTIL(la, NULL, raw_closed(g2), 5000);
-  assert_true(logged("too many connections waiting for a Logon"));
   RUN_UNTIL(la, NULL, raw_closed(g), 5000);
   assert_true(mono_ms() - t0 >= 140);
   assert_true(logged("not identified in time"));
+  assert_int_equal(fixgw_loop_stats(la)->accepted, 1);
+  assert_false(raw_closed(g2));
+  RUN_UNTIL(la, NULL, raw_closed(g2), 5000);
+  assert_true(mono_ms() - t0 >= 280);
+  assert_int_equal(fixgw_loop_stats(la)->accepted, 2);
   assert_int_equal(fixgw_loop_stats(la)->refused, 2);
   assert_int_equal(fixgw_loop_stats(la)->connections, 0);
   close(g);
@@ -418,6 +423,103 @@ static void test_many_sessions_one_port(void **state) {
     peer_free(&ini[i]);
     peer_free(&m.acc[i]);
   }
+}
+
+static unsigned acks_total(const peer_t *p, unsigned n) {
+  unsigned t = 0;
+  for (unsigned i = 0; i < n; i++) t += p[i].acks_in;
+  return t;
+}
+
+/* With host_wakes a turn visits only connections with events, due timers
+ * and woken ones: heartbeats still run on every session from the timer
+ * heap (the first half, HeartBtInt 1), and a send from outside the loop
+ * waits for a wake (the second half, HeartBtInt 30: no timer comes). */
+static void test_many_sessions_host_wakes(void **state) {
+  (void)state;
+  static many_t m;
+  static peer_t ini[MANY];
+  memset(&m, 0, sizeof m);
+  g_host_wakes = true;
+  fixgw_loop_t *la = make_loop("acc-loop", 2 * MANY, false);
+  fixgw_loop_t *lb = make_loop("ini-loop", 2 * MANY, false);
+  fixgw_router_t *r = router_for(NULL, MANY);
+  fixgw_session_id_t pat;
+  memset(&pat, 0, sizeof pat);
+  pat.version = FIXGW_V_FIX44;
+  strcpy(pat.sender_comp_id, "SERVER");
+  strcpy(pat.target_comp_id, FIXGW_ROUTER_ANY);
+  assert_int_equal(fixgw_router_add_template(r, &pat, &m), 0);
+  uint16_t port = listen_on(la, "127.0.0.1", r, make_from_template, &m, 0);
+  fixgw_net_hosts_t h = {0};
+  host_set(&h, "127.0.0.1", port);
+  for (unsigned i = 0; i < MANY; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "W%03u", i);
+    g_hb = i < MANY / 2 ? 1 : 30;
+    peer_init(&ini[i], name, true, name, "SERVER");
+    ini[i].to_send = 1;
+    ini[i].send_on_logon = true; /* from on_logon: no wake needed */
+    assert_int_equal(fixgw_net_initiator_add(lb, ini[i].s, &h, 1, NULL), 0);
+  }
+  unsigned acked = 0;
+  uint64_t end = mono_ms() + 20000;
+  while (acked < MANY) {
+    if (mono_ms() > end) fail_msg("only %u of %u answers", acked, MANY);
+    turn(la, lb);
+    acked = 0;
+    for (unsigned i = 0; i < MANY; i++) acked += ini[i].acks_in;
+  }
+  assert_int_equal(m.nacc, MANY);
+  /* The acceptor's sessions were made in logon order: pair them up. */
+  peer_t *acc[MANY];
+  for (unsigned i = 0; i < MANY; i++) {
+    acc[i] = NULL;
+    for (unsigned j = 0; j < MANY; j++)
+      if (!strcmp(fixgw_session_id(m.acc[j].s)->target_comp_id, ini[i].name)) acc[i] = &m.acc[j];
+    assert_non_null(acc[i]);
+  }
+
+  /* 2.5 s of silence: every session of HeartBtInt 1 is heard from by its
+   * acceptor (Heartbeats are sequenced); none times out. Meanwhile the
+   * second half sends one order each from outside the loop, unwoken. */
+  uint64_t before[MANY];
+  for (unsigned i = 0; i < MANY; i++) before[i] = fixgw_session_stats(acc[i]->s)->msgs_in;
+  for (unsigned i = MANY / 2; i < MANY; i++) {
+    ini[i].to_send = 2;
+    assert_int_equal(send_order(&ini[i]), 0);
+  }
+  uint64_t quiet = mono_ms() + 2500;
+  while (mono_ms() < quiet) turn(la, lb);
+  for (unsigned i = 0; i < MANY; i++) {
+    if (i < MANY / 2) assert_true(fixgw_session_stats(acc[i]->s)->msgs_in >= before[i] + 2);
+    else assert_int_equal(acc[i]->orders_in, 1); /* not written: no event, no timer */
+    assert_int_equal(fixgw_session_state_get(acc[i]->s), FIXGW_SS_ACTIVE);
+    assert_int_equal(fixgw_session_state_get(ini[i].s), FIXGW_SS_ACTIVE);
+    assert_int_equal(ini[i].logouts, 0);
+  }
+
+  /* Woken: each one goes out and is answered. */
+  for (unsigned i = MANY / 2; i < MANY; i++) assert_int_equal(fixgw_loop_wake_session(lb, ini[i].s), 0);
+  RUN_UNTIL(la, lb, acks_total(ini, MANY) == MANY + MANY / 2, 5000);
+  for (unsigned i = MANY / 2; i < MANY; i++) assert_int_equal(acc[i]->orders_in, 2);
+  assert_int_equal(fixgw_loop_wake_session(lb, m.acc[0].s), FIXGW_ENOTFOUND);
+  assert_int_equal(fixgw_loop_wake_session(NULL, ini[0].s), FIXGW_EINVAL);
+  assert_int_equal(fixgw_loop_wake_session(lb, NULL), FIXGW_EINVAL);
+
+  assert_int_equal(fixgw_loop_logout_all(lb, NULL), 0);
+  RUN_UNTIL(la, lb, fixgw_loop_stats(la)->attached == 0 && fixgw_loop_stats(lb)->attached == 0,
+            10000);
+  for (unsigned i = 0; i < MANY; i++) assert_int_equal(ini[i].last_logout, FIXGW_DR_LOGOUT);
+  fixgw_loop_destroy(la);
+  fixgw_loop_destroy(lb);
+  fixgw_router_destroy(r);
+  for (unsigned i = 0; i < MANY; i++) {
+    peer_free(&ini[i]);
+    peer_free(&m.acc[i]);
+  }
+  g_host_wakes = false;
+  g_hb = 30;
 }
 
 /* ----------------------------------------------------------- slow reader */
@@ -713,6 +815,7 @@ int main(void) {
       cmocka_unit_test(test_unknown_compid_and_duplicate_refused),
       cmocka_unit_test(test_silent_connection_times_out),
       cmocka_unit_test(test_many_sessions_one_port),
+      cmocka_unit_test(test_many_sessions_host_wakes),
       cmocka_unit_test(test_slow_reader_backpressure),
       cmocka_unit_test(test_metrics_endpoint),
   };
