@@ -3,7 +3,7 @@
 # repetitions so medians can be read off. Output: the console tables, and
 # Google Benchmark JSON in build/bench/<name>.json.
 #   bash scripts/bench.sh            # all
-#   bash scripts/bench.sh codec      # only bench_codec (likewise validate, dict, pool, ring, rt, metrics, thread, session, store, log, tls, gateway, e2e)
+#   bash scripts/bench.sh codec      # only bench_codec (likewise validate, dict, pool, ring, rt, metrics, thread, session, store, log, tls, gateway, e2e, scale)
 # Environment: FIXGW_BENCH_REPS (default 5), FIXGW_BENCH_MIN_TIME (0.3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,9 +19,15 @@ cmake -S . -B "$B" -DCMAKE_BUILD_TYPE=Release >"$B.configure.log" 2>&1 || {
   exit 1
 }
 want=("$@")
-[ ${#want[@]} -gt 0 ] || want=(codec validate dict pool ring rt metrics thread session store log tls gateway e2e)
+[ ${#want[@]} -gt 0 ] || want=(codec validate dict pool ring rt metrics thread session store log tls gateway e2e scale)
 targets=()
-for w in "${want[@]}"; do [ "$w" = e2e ] || targets+=("bench_$w"); done
+for w in "${want[@]}"; do
+  case "$w" in
+  e2e) ;;                                          # bench/e2e/e2e.sh builds its programs
+  scale) targets+=(fixgw-executor fixgw-scale) ;;  # bench/scale/scale.sh
+  *) targets+=("bench_$w") ;;
+  esac
+done
 cmake --build "$B" -j"$(nproc)" --target "${targets[@]}" fixgw-gen >"$B.build.log" 2>&1 || {
   cat "$B.build.log"
   exit 1
@@ -35,6 +41,12 @@ for w in "${want[@]}"; do
     echo
     echo "=== bench/e2e/e2e.sh $B $OUT"
     bash bench/e2e/e2e.sh "$B" "$OUT"
+    continue
+  fi
+  if [ "$w" = scale ]; then # 10 000 sessions in one acceptor: bench/scale/scale.sh
+    echo
+    echo "=== bench/scale/scale.sh $B $OUT"
+    bash bench/scale/scale.sh "$B" "$OUT"
     continue
   fi
   bin=$(find "$B/bench" -type f -name "bench_$w" -perm -u+x | head -n 1)
