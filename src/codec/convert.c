@@ -349,14 +349,17 @@ static const uint16_t days_before_from_march[12] = {306, 337, 0,   31,  61,  92,
  * at once (malformed, out of range, a leap second) takes the reference,
  * which classifies it, so both answer every input alike. */
 /* The fields of a timestamp (n >= 17, s[8] == '-') when its syntax is
- * plain: 0 and the date and time pairs (see pairs8) and the fraction in
- * ns, or -1 for anything else (then the reference decides). */
+ * plain: 0 and the date and time pairs (see pairs8) and, with want_frac,
+ * the fraction in ns, or -1 for anything else (then the reference
+ * decides). Without want_frac (a check: constant at each call) the
+ * fraction's digits are only tested, not converted; o->frac is 0. */
 typedef struct ts_parts {
   unsigned y, m, d, h, mi, se;
   uint64_t frac;
 } ts_parts_t;
 
-static inline int ts_split(const char *s, size_t n, ts_parts_t *o) {
+static inline __attribute__((always_inline)) int ts_split(const char *s, size_t n, ts_parts_t *o,
+                                                         int want_frac) {
   uint64_t dp, tp, t = fixgw__load_le64(s + 9), frac = 0;
   const uint64_t colons = ((uint64_t)':' << 16) | ((uint64_t)':' << 40);
   const uint64_t cmask = 0xFF0000FF0000ULL;
@@ -376,8 +379,15 @@ static inline int ts_split(const char *s, size_t n, ts_parts_t *o) {
     } else {
       return -1;
     }
-    if (FIXGW_UNLIKELY(s[17] != '.' || fixgw__digits_swar(f, 8, &frac))) return -1;
-    if (n == 27) {
+    if (FIXGW_UNLIKELY(s[17] != '.')) return -1;
+    if (!want_frac) {
+      uint64_t d = f - ZEROS;
+      if (FIXGW_UNLIKELY(((d | (d + 0x7676767676767676ULL)) & HIGHS) ||
+                         (n == 27 && (unsigned)(unsigned char)s[18] - '0' > 9)))
+        return -1;
+    } else if (FIXGW_UNLIKELY(fixgw__digits_swar(f, 8, &frac))) {
+      return -1;
+    } else if (n == 27) {
       unsigned hi = (unsigned)(unsigned char)s[18] - '0';
       if (FIXGW_UNLIKELY(hi > 9)) return -1;
       frac += (uint64_t)hi * 100000000u;
@@ -415,7 +425,7 @@ int fixgw_to_timestamp(const char *s, size_t n, int64_t *ns) {
   if (!s || !ns) return FIXGW_EINVAL;
   if (FIXGW_UNLIKELY(n < 17 || s[8] != '-')) return FIXGW_EFORMAT;
   ts_parts_t t;
-  if (FIXGW_UNLIKELY(ts_split(s, n, &t) || !ts_in_range(&t, 59)))
+  if (FIXGW_UNLIKELY(ts_split(s, n, &t, 1) || !ts_in_range(&t, 59)))
     return fixgw__to_timestamp_ref(s, n, ns);
   /* Days since 0000-03-01 of a year shifted to start in March, plus 400
    * years so it stays unsigned, minus the same at the end. */
@@ -432,7 +442,7 @@ int fixgw_to_timestamp(const char *s, size_t n, int64_t *ns) {
 int fixgw__timestamp_check(const char *s, size_t n) {
   if (n < 17 || s[8] != '-') return FIXGW_EFORMAT;
   ts_parts_t t;
-  if (FIXGW_LIKELY(ts_split(s, n, &t) == 0 && ts_in_range(&t, 60))) return 0;
+  if (FIXGW_LIKELY(ts_split(s, n, &t, 0) == 0 && ts_in_range(&t, 60))) return 0;
   fixgw_date_t d;
   int64_t tod;
   int rc = fixgw_to_date(s, 8, &d);

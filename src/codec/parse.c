@@ -48,6 +48,10 @@ typedef struct fixgw__tagcache {
   uint16_t fast; /* tag < FIXGW_TAGTAB_SIZE and not a length tag: static facts */
 } fixgw__tagcache_t;
 
+static inline fixgw__tagcache_t *tcache_of(uint32_t *tagtab) {
+  return (fixgw__tagcache_t *)(void *)(tagtab + FIXGW_TAGTAB_SIZE);
+}
+
 static const fixgw_data_pair_t standard_pairs[] = {
     {90, 91},       {93, 89},       {95, 96},       {212, 213},     {348, 349},
     {350, 351},     {352, 353},     {354, 355},     {356, 357},     {358, 359},
@@ -150,11 +154,14 @@ int fixgw_parser_init(fixgw_parser_t *p, const fixgw_parser_config_t *cfg) {
 
   size_t mask_words = ((size_t)c->max_msg_size + 63) / 64 + 1;
   p->fields_ = fixgw__alloc(c->allocator, sizeof(fixgw_field_t) * c->max_fields);
-  p->tagtab_ = fixgw__alloc(c->allocator, sizeof(uint32_t) * FIXGW_TAGTAB_SIZE);
+  /* The tag cache lives right after the tag table: one base register
+   * serves both in the field loop. */
+  p->tagtab_ = fixgw__alloc(c->allocator, sizeof(uint32_t) * FIXGW_TAGTAB_SIZE +
+                                              sizeof(fixgw__tagcache_t) * TCACHE_SLOTS);
   p->mask_ = fixgw__alloc(c->allocator, sizeof(uint64_t) * mask_words);
-  p->tcache_ = fixgw__alloc(c->allocator, sizeof(fixgw__tagcache_t) * TCACHE_SLOTS);
+  p->tcache_ = p->tagtab_ ? tcache_of(p->tagtab_) : NULL;
   p->pairs_ = npairs ? fixgw__alloc(c->allocator, sizeof(fixgw_data_pair_t) * npairs) : NULL;
-  if (!p->fields_ || !p->tagtab_ || !p->mask_ || !p->tcache_ || (npairs && !p->pairs_)) {
+  if (!p->fields_ || !p->tagtab_ || !p->mask_ || (npairs && !p->pairs_)) {
     fixgw_parser_destroy(p);
     return FIXGW_ENOMEM;
   }
@@ -193,7 +200,6 @@ void fixgw_parser_destroy(fixgw_parser_t *p) {
   fixgw__free(a, p->fields_);
   fixgw__free(a, p->tagtab_);
   fixgw__free(a, p->mask_);
-  fixgw__free(a, p->tcache_);
   fixgw__free(a, p->pairs_);
   p->fields_ = NULL;
   p->tagtab_ = NULL;
@@ -364,6 +370,39 @@ static inline unsigned tag_swar(const char *s, uint32_t *tag) {
   return len;
 }
 
+/* The head of the field at pos (pos < cs): its value end, the next SOH
+ * bit of the walk (consumed), and its tag from the tag cache or, on a
+ * miss, tag_swar, which refills the slot. *tl 0: tag_swar could not
+ * decide (the general path parses it byte by byte). *fast: the tag has a
+ * table slot and is no length tag. */
+static inline __attribute__((always_inline)) uint32_t
+field_head(const char *buf, uint32_t pos, const uint64_t *mask, size_t *w, uint64_t *bits,
+           uint32_t *tagtab, uint32_t *tag, unsigned *tl, unsigned *fast) {
+  while (!*bits) *bits = mask[++*w]; /* buf[cs - 1] is SOH: stops in frame */
+  uint32_t vend = (uint32_t)(*w << 6) + (uint32_t)__builtin_ctzll(*bits);
+  *bits &= *bits - 1;
+  /* pos <= cs - 1, so 8 bytes from pos stay inside the frame. */
+  uint64_t w8 = fixgw__load_le64(buf + pos);
+  fixgw__tagcache_t *ce = &tcache_of(tagtab)[(uint32_t)((w8 & 0xFFFFFF) * 0x9E3779B1u) >> 24];
+  if (FIXGW_LIKELY((w8 & ce->mask) == ce->word)) {
+    *tag = ce->tag;
+    *tl = ce->len;
+    *fast = ce->fast;
+  } else {
+    *tl = tag_swar(buf + pos, tag);
+    *fast = *tl != 0 && *tag < FIXGW_TAGTAB_SIZE && !(tagtab[*tag] & TT_LENFLAG);
+    if (FIXGW_LIKELY(*tl != 0)) {
+      uint64_t m = ~0ULL >> (56 - 8 * *tl); /* the tl digits and '=' (tl <= 7) */
+      ce->word = w8 & m;
+      ce->mask = m;
+      ce->tag = *tag;
+      ce->len = (uint16_t)*tl;
+      ce->fast = (uint16_t)*fast;
+    }
+  }
+  return vend;
+}
+
 int fixgw_parse(fixgw_parser_t *p, const char *buf, size_t len,
                 size_t *consumed, fixgw_msg_t *msg, fixgw_parse_error_t *err) {
   if (!p || !consumed || !msg || (!buf && len)) return FIXGW_EINVAL;
@@ -419,7 +458,6 @@ int fixgw_parse(fixgw_parser_t *p, const char *buf, size_t len,
   /* Fields. */
   if (FIXGW_UNLIKELY(++p->gen_ > 0xFFFF)) tagtab_clear(p);
   const uint32_t gen = p->gen_ << 16;
-  fixgw__tagcache_t *const tcache = p->tcache_;
   uint32_t *tagtab = p->tagtab_;
   fixgw_field_t *f = p->fields_;
   const uint32_t maxf = p->cfg_.max_fields - 1; /* room kept for CheckSum */
@@ -444,64 +482,48 @@ int fixgw_parse(fixgw_parser_t *p, const char *buf, size_t len,
     BAD_FIELD(FIXGW_EMSGTYPE, body, tag);
   }
 
-  /* A field takes at least 4 bytes ("t=v" SOH), which bounds the field
-   * count: within max_fields, the loop need not check it. */
-  const uint32_t limit = cs / 4 > maxf ? maxf : UINT32_MAX;
-
-  uint32_t n = 2;
+  /* The next field goes to fp; flim is where max_fields stops it. gn is
+   * the generation with the next field's index, as the tag table keeps
+   * them: an index stays below TT_LENFLAG (max_fields <= 32767). */
+  fixgw_field_t *fp = f + 2;
+  fixgw_field_t *const flim = f + maxf;
+  uint32_t gn = gen | 2;
   uint32_t pos = body;
-  uint32_t want_data = 0; /* data tag announced by the previous length field */
-  size_t data_len = 0;
+  size_t data_len = 0; /* of the data field a length field announced */
   /* Field ends are the SOH bits in order; walking them directly (clear
    * lowest bit, count trailing zeros) keeps each field's tag parse off the
    * previous field's dependency chain, so the CPU overlaps fields. */
   size_t w = pos >> 6;
   uint64_t bits = mask[w] & (~0ULL << (pos & 63));
 
+  /* Two entries to one field body: the loop's head, where no data field
+   * is pending (so the common field needs no test for one), and the
+   * general path's own copy of the head for the field after a length
+   * field, which goes the general way whatever it is. */
   while (pos < cs) {
-    while (!bits) bits = mask[++w]; /* buf[cs - 1] is SOH: stops in frame */
-    uint32_t vend = (uint32_t)(w << 6) + (uint32_t)__builtin_ctzll(bits);
-    bits &= bits - 1;
-    /* pos <= cs - 1, so 8 bytes from pos stay inside the frame. */
-    uint32_t tag, e;
+    uint32_t tag, e, vend, want_data = 0;
     unsigned tl, fast;
-    uint64_t w8 = fixgw__load_le64(buf + pos);
-    fixgw__tagcache_t *ce = &tcache[(uint32_t)((w8 & 0xFFFFFF) * 0x9E3779B1u) >> 24];
-    if (FIXGW_LIKELY((w8 & ce->mask) == ce->word)) {
-      tag = ce->tag;
-      tl = ce->len;
-      fast = ce->fast;
-    } else {
-      tl = tag_swar(buf + pos, &tag);
-      fast = tl != 0 && tag < FIXGW_TAGTAB_SIZE && !(tagtab[tag] & TT_LENFLAG);
-      if (FIXGW_LIKELY(tl != 0)) {
-        uint64_t m = ~0ULL >> (56 - 8 * tl); /* the tl digits and '=' (tl <= 7) */
-        ce->word = w8 & m;
-        ce->mask = m;
-        ce->tag = tag;
-        ce->len = (uint16_t)tl;
-        ce->fast = (uint16_t)fast;
-      }
-    }
-    /* The common field: a short well-formed tag with a table slot, no data
-     * field pending, not itself a length tag. Everything else goes the
-     * general way below. */
-    if (FIXGW_LIKELY(fast && want_data == 0)) {
+    vend = field_head(buf, pos, mask, &w, &bits, tagtab, &tag, &tl, &fast);
+    /* The common field: a short well-formed tag with a table slot, not
+     * itself a length tag. Everything else goes the general way below. */
+    if (FIXGW_LIKELY(fast)) {
       e = tagtab[tag];
       uint32_t v = pos + tl + 1;
       if (FIXGW_UNLIKELY(vend == v)) BAD_FIELD(FIXGW_EEMPTYVALUE, pos, tag);
-      if (FIXGW_UNLIKELY(n >= limit)) BAD_FIELD(FIXGW_ETOOMANYFIELDS, pos, tag);
-      f[n].tag = tag;
-      f[n].val = buf + v;
-      f[n].len = vend - v;
-      if (FIXGW_LIKELY((e & TT_GEN) != gen))
-        tagtab[tag] = gen | n;
+      if (FIXGW_UNLIKELY(fp >= flim)) BAD_FIELD(FIXGW_ETOOMANYFIELDS, pos, tag);
+      fp->tag = tag;
+      fp->val = buf + v;
+      fp->len = vend - v;
+      if (FIXGW_LIKELY((e ^ gn) & TT_GEN))
+        tagtab[tag] = gn;
       else
         repeats++;
-      n++;
+      fp++;
+      gn++;
       pos = vend + 1;
       continue;
     }
+  general:
     if (FIXGW_UNLIKELY(tl == 0)) {
       /* 8-9 digit tags, or a malformed one: byte by byte. The loop stops
        * at the SOH ending this field at the latest. */
@@ -530,17 +552,17 @@ int fixgw_parse(fixgw_parser_t *p, const char *buf, size_t len,
     }
     want_data = 0;
     if (FIXGW_UNLIKELY(vend == v)) BAD_FIELD(FIXGW_EEMPTYVALUE, pos, tag);
-    if (FIXGW_UNLIKELY(n >= limit)) BAD_FIELD(FIXGW_ETOOMANYFIELDS, pos, tag);
-    f[n].tag = tag;
-    f[n].val = buf + v;
-    f[n].len = vend - v;
+    if (FIXGW_UNLIKELY(fp >= flim)) BAD_FIELD(FIXGW_ETOOMANYFIELDS, pos, tag);
+    fp->tag = tag;
+    fp->val = buf + v;
+    fp->len = vend - v;
     if (FIXGW_LIKELY(tag < FIXGW_TAGTAB_SIZE)) {
       /* One load answers three questions: seen before in this message
        * (generation), where (index), and is it a length tag (a flag kept
        * across messages). */
       e = tagtab[tag];
-      if (FIXGW_LIKELY((e & TT_GEN) != gen))
-        tagtab[tag] = gen | (e & TT_LENFLAG) | n;
+      if (FIXGW_LIKELY((e ^ gn) & TT_GEN))
+        tagtab[tag] = gn | (e & TT_LENFLAG);
       else
         repeats++;
       if (FIXGW_UNLIKELY(e & TT_LENFLAG)) {
@@ -558,10 +580,16 @@ int fixgw_parse(fixgw_parser_t *p, const char *buf, size_t len,
         BAD_FIELD(FIXGW_EDATALEN, pos, tag);
       data_len = (size_t)dl;
     }
-    n++;
+    fp++;
+    gn++;
     pos = vend + 1;
+    if (FIXGW_UNLIKELY(want_data != 0) && pos < cs) {
+      vend = field_head(buf, pos, mask, &w, &bits, tagtab, &tag, &tl, &fast);
+      goto general;
+    }
   }
 
+  uint32_t n = (uint32_t)(fp - f);
   f[n].tag = 10;
   f[n].val = t + 3;
   f[n].len = 3;

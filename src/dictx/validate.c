@@ -59,6 +59,7 @@ int fixgw_reject_from_parse_error(const fixgw_parse_error_t *pe,
 #define CLS_ENUM 0x80u /* the field is enumerated */
 #define CLS_CSET 0x40u /* ... and every value is one byte: bitset cset[] */
 #define CLS_COUNT 0x20u /* a NumInGroup field: may open a group */
+#define CLS_FREE 0x10u  /* any non-empty value passes: a string, not enumerated */
 
 /* The header, trailer and bodies are tested by bitsets over field
  * indices (a load and a shift, against the three dependent loads of a
@@ -172,7 +173,11 @@ int fixgw_validator_init(fixgw_validator_t *v,
       cls[f] = (uint8_t)fixgw_field_type_class((fixgw_field_type)fd->type);
       if (fd->type == FIXGW_FT_NUMINGROUP) cls[f] |= CLS_COUNT;
       cset[f] = 0;
-      if (!fd->nvalues) continue;
+      if (!fd->nvalues) {
+        unsigned vc = cls[f] & CLS_MASK;
+        if (vc == FIXGW_VC_STRING || vc == FIXGW_VC_DATA) cls[f] |= CLS_FREE;
+        continue;
+      }
       cls[f] |= CLS_ENUM;
       uint32_t k = 0;
       while (k < fd->nvalues && d->strings[d->values[fd->values + k].value + 1] == 0) k++;
@@ -276,8 +281,11 @@ static int fail(ctx_t *c, int reason, uint32_t tag, uint32_t index) {
   return FIXGW_EREJECT;
 }
 
-static void level_open(fixgw_validator_t *v, level_t *l,
-                       const struct fixgw__vdict *vd, uint32_t scope) {
+/* Inline, like level_close's test: three of each per message, where a
+ * call costs about what they do. */
+static inline __attribute__((always_inline)) void level_open(fixgw_validator_t *v, level_t *l,
+                                                             const struct fixgw__vdict *vd,
+                                                             uint32_t scope) {
   l->vd = vd;
   l->sc = &vd->d->scopes[scope];
   l->sbase = vd->stamp_base + l->sc->members;
@@ -287,9 +295,9 @@ static void level_open(fixgw_validator_t *v, level_t *l,
   l->last = -1;
 }
 
-/* Required members missing from the instance l just closed. */
-static int level_close(ctx_t *c, const level_t *l, uint32_t index) {
-  if (!(c->checks & FIXGW_VAL_REQUIRED) || l->nreq >= l->sc->nrequired) return 0;
+/* The first required member missing from the instance l (fewer seen than
+ * the scope requires). */
+static int level_missing(ctx_t *c, const level_t *l, uint32_t index) {
   const fixgw_dict_t *d = l->vd->d;
   const fixgw_dict_member_t *mb = d->members + l->sc->members;
   const uint32_t *st = l->soff == UINT32_MAX ? c->v->stamps_ + l->sbase : NULL;
@@ -298,6 +306,13 @@ static int level_close(ctx_t *c, const level_t *l, uint32_t index) {
         (st ? st[k] : l->vd->fstamps[mb[k].field]) != l->id)
       return fail(c, FIXGW_SRR_REQUIRED_TAG_MISSING, d->fields[mb[k].field].tag, index);
   return 0;
+}
+
+/* Required members missing from the instance l just closed. */
+static inline __attribute__((always_inline)) int level_close(ctx_t *c, const level_t *l,
+                                                             uint32_t index) {
+  if (!(c->checks & FIXGW_VAL_REQUIRED) || l->nreq >= l->sc->nrequired) return 0;
+  return level_missing(c, l, index);
 }
 
 /* Exact enum match without strcmp for values of up to 8 bytes. */
@@ -318,8 +333,8 @@ static int enum_has(const fixgw_dict_t *d, const fixgw_dict_field_t *fd,
 
 /* Format and value of one field (defined in vd, field index fi). Returns
  * a reason or -1. */
-static inline int check_value(uint32_t checks, const struct fixgw__vdict *vd,
-                       uint32_t fi, const fixgw_field_t *f) {
+static int check_value_full(uint32_t checks, const struct fixgw__vdict *vd,
+                            uint32_t fi, const fixgw_field_t *f) {
   if (FIXGW_UNLIKELY(f->len == 0))
     return (checks & FIXGW_VAL_EMPTY) ? FIXGW_SRR_TAG_WITHOUT_VALUE : -1;
   const uint32_t cls = vd->cls[fi];
@@ -374,6 +389,51 @@ static inline int check_value(uint32_t checks, const struct fixgw__vdict *vd,
     }
   }
   return -1;
+}
+
+/* 1 if s[0..n) (n >= 1) is one fixgw_to_int (dots 0) or fixgw_to_decimal
+ * (dots 1) surely accepts: an optional '-', then 1..18 digits, for a
+ * decimal with at most one '.' among them and not alone. 0 leaves the
+ * verdict to them. */
+static inline int plain_number(const char *s, size_t n, int dots) {
+  const size_t i = s[0] == '-';
+  if (n - i - 1 > 17) return 0;
+  unsigned odd = 0;
+  for (size_t k = i; k < n; k++) {
+    unsigned c = (unsigned char)s[k];
+    odd += c - '0' > 9 ? (c == '.' ? 1u : 2u) : 0u;
+  }
+  return odd == 0 || (dots && odd == 1 && n - i >= 2);
+}
+
+/* check_value_full's answer, with the two commonest passes decided inline
+ * (a call costs more than they do): a free string; a one-byte value in a
+ * one-byte enum of a char or string field, which passes both the format
+ * and the value check; a plain number or a well-formed timestamp in a
+ * field that is not enumerated. Anything else, failures included, goes
+ * the full way, so the answer is the same. */
+static inline __attribute__((always_inline)) int check_value(
+    uint32_t checks, const struct fixgw__vdict *vd, uint32_t fi, const fixgw_field_t *f) {
+  const uint32_t cls = vd->cls[fi];
+  const char *s = f->val;
+  const size_t n = f->len;
+  if (FIXGW_LIKELY(n != 0)) {
+    if (cls & CLS_FREE) return -1;
+    if (cls & CLS_ENUM) {
+      if ((cls & CLS_CSET) && n == 1 &&
+          ((cls & CLS_MASK) == FIXGW_VC_CHAR || (cls & CLS_MASK) == FIXGW_VC_STRING)) {
+        unsigned char ch = (unsigned char)s[0];
+        if ((vd->bits[vd->cset[fi]][ch >> 6] >> (ch & 63)) & 1) return -1;
+      }
+    } else if ((cls & CLS_MASK) == FIXGW_VC_INT) {
+      if (plain_number(s, n, 0)) return -1;
+    } else if ((cls & CLS_MASK) == FIXGW_VC_DECIMAL) {
+      if (plain_number(s, n, 1)) return -1;
+    } else if ((cls & CLS_MASK) == FIXGW_VC_TIMESTAMP) {
+      if (fixgw__timestamp_check(s, n) == 0) return -1;
+    }
+  }
+  return check_value_full(checks, vd, fi, f);
 }
 
 /* Does field index fi belong to a group (at any depth) under scope s? For

@@ -354,6 +354,41 @@ static void test_custom_data_pairs(void **state) {
   fixgw_parser_destroy(&p);
 }
 
+/* A length field announces only the field right after it: a length
+ * field followed by another length field hands over to the second; one
+ * followed by any other field is forgotten, so its data tag later is an
+ * ordinary field, read up to its SOH. */
+static void test_data_only_right_after_length(void **state) {
+  (void)state;
+  fixgw_parser_t p;
+  assert_int_equal(fixgw_parser_init(&p, NULL), 0);
+  char buf[512];
+  size_t n = fixmsg(buf, sizeof buf, "FIX.4.4",
+                    "35=B|49=A|95=4|93=3|89=a\x01" "b|58=y|96=zz|212=2|213=\x01\x01|354=1|");
+  fixgw_msg_t m;
+  size_t used;
+  assert_int_equal(fixgw_parse(&p, buf, n, &used, &m, NULL), 0);
+  static const struct {
+    uint32_t tag;
+    const char *val;
+    uint32_t len;
+  } want[] = {{35, "B", 1},     {49, "A", 1},  {95, "4", 1},  {93, "3", 1},
+              {89, "a\x01" "b", 3}, {58, "y", 1},  {96, "zz", 2}, {212, "2", 1},
+              {213, "\x01\x01", 2}, {354, "1", 1}};
+  assert_int_equal(m.nfields, 2 + sizeof want / sizeof want[0] + 1);
+  for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
+    const fixgw_field_t *f = &m.fields[2 + k];
+    assert_int_equal(f->tag, want[k].tag);
+    assert_int_equal(f->len, want[k].len);
+    assert_memory_equal(f->val, want[k].val, want[k].len);
+  }
+  /* A length field last in the body: nothing follows it to be data. */
+  n = fixmsg(buf, sizeof buf, "FIX.4.4", "35=B|49=A|95=4|");
+  assert_int_equal(fixgw_parse(&p, buf, n, &used, &m, NULL), 0);
+  assert_int_equal(m.fields[m.nfields - 2].tag, 95);
+  fixgw_parser_destroy(&p);
+}
+
 static void test_versions_and_config(void **state) {
   (void)state;
   fixgw_parser_config_t c;
@@ -520,6 +555,7 @@ int main(void) {
       cmocka_unit_test(test_find_and_repeats),
       cmocka_unit_test(test_generation_wrap),
       cmocka_unit_test(test_custom_data_pairs),
+      cmocka_unit_test(test_data_only_right_after_length),
       cmocka_unit_test(test_versions_and_config),
       cmocka_unit_test(test_kernels_agree),
   };

@@ -356,6 +356,74 @@ static void test_zero_alloc(void **state) {
   fixgw_validator_destroy(&v);
 }
 
+/* Values at the edges of what each value class accepts, in the fields
+ * of a NewOrderSingle: the validator's verdict on a number is the codec's
+ * converter's (the walk decides common values inline, the converter the
+ * rest), a one-byte enum takes only its own bytes. */
+static void test_value_edges(void **state) {
+  (void)state;
+  static const char *const nums[] = {
+      "0", "7", "-7", "00012", "-", "--1", "+1", "1.", "-1.", ".5", "-.5", ".", "-.",
+      "1.2.3", "12a", "1 ", "1e5", "999999999999999999", "-999999999999999999",
+      "9999999999999999999", "9223372036854775808", "12345678901234567.8",
+      "1234567890123456.78", "0.000000000000000001", "5.0", "-0"};
+  static const struct {
+    const char *fmt;
+    int dec; /* 1: a decimal (fixgw_to_decimal), 0: an int (fixgw_to_int) */
+    uint32_t tag;
+  } fields[] = {
+      {"35=D|49=SNDR|56=TRGT|34=%s|52=20240315-13:30:00.000|" VC_NOS_BODY, 0, 34},
+      {"35=D|" VC_HDR "11=ORD1|21=1|55=IBM|54=1|60=" VC_TS "|38=%s|40=2|44=10.5|59=0|", 1, 38},
+      {"35=D|" VC_HDR "11=ORD1|21=1|55=IBM|54=1|60=" VC_TS "|38=100|40=2|44=%s|59=0|", 1, 44},
+  };
+  char body[512];
+  fixgw_reject_t rej;
+  for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++) {
+    for (size_t k = 0; k < sizeof nums / sizeof nums[0]; k++) {
+      const char *s = nums[k];
+      int64_t i;
+      fixgw_decimal_t d;
+      int ok = fields[f].dec ? fixgw_to_decimal(s, strlen(s), &d) == 0
+                             : fixgw_to_int(s, strlen(s), &i) == 0;
+      snprintf(body, sizeof body, fields[f].fmt, s);
+      int rc = verdict("FIX.4.4", body, FIXGW_VAL_ALL, &rej);
+      if (ok ? rc != 0
+             : rc != FIXGW_EREJECT || rej.reason != FIXGW_SRR_INCORRECT_DATA_FORMAT ||
+                   rej.ref_tag != fields[f].tag)
+        fail_msg("%u=%s: converter says %s, validator rc %d reason %d tag %u", fields[f].tag,
+                 s, ok ? "valid" : "bad", rc, rej.reason, rej.ref_tag);
+    }
+  }
+  static const struct {
+    const char *side, *ts;
+    int reason; /* -1 valid */
+  } other[] = {
+      {"1", VC_TS, -1},
+      {"2", "20240315-13:29:59", -1},
+      {"2", "20240315-13:29:59.123456", -1},
+      {"2", "20240315-13:29:59.123456789", -1},
+      {"2", "20240229-23:59:60.000", -1},
+      {"Z", VC_TS, FIXGW_SRR_VALUE_INCORRECT},
+      {"\xff", VC_TS, FIXGW_SRR_VALUE_INCORRECT},
+      {"12", VC_TS, FIXGW_SRR_INCORRECT_DATA_FORMAT},
+      {"1", "20241315-13:29:59.999", FIXGW_SRR_INCORRECT_DATA_FORMAT},
+      {"1", "20240315-24:00:00.000", FIXGW_SRR_INCORRECT_DATA_FORMAT},
+      {"1", "20240315-13:29:59.99", FIXGW_SRR_INCORRECT_DATA_FORMAT},
+      {"1", "20240315 13:29:59.999", FIXGW_SRR_INCORRECT_DATA_FORMAT},
+      {"1", "2024031-13:29:59.999", FIXGW_SRR_INCORRECT_DATA_FORMAT},
+  };
+  for (size_t k = 0; k < sizeof other / sizeof other[0]; k++) {
+    snprintf(body, sizeof body,
+             "35=D|" VC_HDR "11=ORD1|21=1|55=IBM|54=%s|60=%s|38=100|40=2|44=10.5|59=0|",
+             other[k].side, other[k].ts);
+    int rc = verdict("FIX.4.4", body, FIXGW_VAL_ALL, &rej);
+    int got = rc == 0 ? -1 : rc == FIXGW_EREJECT ? rej.reason : -100 + rc;
+    if (got != other[k].reason)
+      fail_msg("54=%s 60=%s: expected reason %d, got %d (tag %u)", other[k].side, other[k].ts,
+               other[k].reason, got, rej.ref_tag);
+  }
+}
+
 /* The reason table is complete and stable. */
 static void test_reason_names(void **state) {
   (void)state;
@@ -373,6 +441,7 @@ int main(void) {
       cmocka_unit_test(test_lenient),       cmocka_unit_test(test_version_mismatch),
       cmocka_unit_test(test_fixt),          cmocka_unit_test(test_corpus),
       cmocka_unit_test(test_zero_alloc),    cmocka_unit_test(test_reason_names),
+      cmocka_unit_test(test_value_edges),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
