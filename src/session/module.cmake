@@ -1,4 +1,4 @@
 # The sans-IO session engine: state machine (session.c), schedules
 # (schedule.c) and the acceptor's routing peek and router (route.c).
 fixgw_module(session SOURCES session.c schedule.c route.c
-             DEPS store dictx dict codec common)
+             DEPS store validate dict codec common)

@@ -1,6 +1,6 @@
-/* Helpers shared by validate.c, groups.c and traits.c. */
-#ifndef FIXGW_DICTX_INTERNAL_H
-#define FIXGW_DICTX_INTERNAL_H
+/* Helpers shared by validate.c and groups.c. */
+#ifndef FIXGW_VALIDATE_INTERNAL_H
+#define FIXGW_VALIDATE_INTERNAL_H
 
 #include "fixgw/dict.h"
 #include "fixgw/validate.h"

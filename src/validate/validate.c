@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "../codec/codec_internal.h" /* fixgw__timestamp_check */
-#include "dictx_internal.h"
+#include "validate_internal.h"
 #include "internal.h"
 
 /* ------------------------------------------------------------ reasons */

@@ -2,7 +2,7 @@
  * lists in traits.h. */
 #include <string.h>
 
-#include "dictx_internal.h"
+#include "fixgw/validate.h"
 #include "fixgw/traits.h"
 
 /* ---------------------------------------------------- per-kind helpers */

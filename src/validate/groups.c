@@ -3,7 +3,7 @@
  * layout's tag list. */
 #include <string.h>
 
-#include "dictx_internal.h"
+#include "validate_internal.h"
 
 /* Members seen in the current entry, by position: 16 words cover the
  * first 1024 members of a scope (every standard group has far fewer; a
