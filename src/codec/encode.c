@@ -350,17 +350,29 @@ static inline void put_time(char *p, int64_t ns, fixgw_ts_precision prec) {
   }
 }
 
+/* A thread's timestamps nearly all fall on one day (SendingTime,
+ * TransactTime, the next message's): the day's "YYYYMMDD" is kept per
+ * thread and converted again only when the day changes. Per thread, so
+ * encoders on other threads never race on it; -1 is no day yet. */
+static _Thread_local int64_t date_day = -1;
+static _Thread_local char date_text[8];
+
 int fixgw_enc_timestamp(fixgw_encoder_t *e, uint32_t tag, int64_t ns,
                         fixgw_ts_precision prec) {
   if (!e) return FIXGW_EINVAL;
   if (ns < 0 || !valid_prec(prec)) return fail(e, FIXGW_EINVAL);
   const int64_t day_ns = 86400LL * 1000000000LL;
-  fixgw_date_t d;
-  fixgw_civil_from_days(ns / day_ns, &d);
-  if (d.year > 9999) return fail(e, FIXGW_EINVAL);
+  int64_t days = ns / day_ns;
+  if (FIXGW_UNLIKELY(days != date_day)) {
+    fixgw_date_t d;
+    fixgw_civil_from_days(days, &d);
+    if (d.year > 9999) return fail(e, FIXGW_EINVAL);
+    put_date(date_text, &d);
+    date_day = days;
+  }
   char *p = field_open(e, tag, 9 + time_len(prec));
   if (!p) return e->err;
-  put_date(p, &d);
+  memcpy(p, date_text, 8);
   p[8] = '-';
   put_time(p + 9, ns % day_ns, prec);
   return 0;

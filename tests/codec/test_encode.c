@@ -255,6 +255,56 @@ static void test_date_and_time_only(void **state) {
   assert_true(d.year == 2024 && d.month == 2 && d.day == 29);
 }
 
+/* The encoder keeps the last day's date text per thread: a sequence that
+ * stays on a day, steps across midnight, goes back to an earlier day and
+ * jumps at random must give, at every step, the text fixgw_timestamp_format
+ * gives (it converts the date afresh each time). */
+static void test_timestamp_day_changes(void **state) {
+  (void)state;
+  const int64_t day = 86400LL * 1000000000LL;
+  int64_t seq[64];
+  size_t n = 0;
+  seq[n++] = TS;
+  seq[n++] = TS + 1;                    /* same day */
+  seq[n++] = (TS / day + 1) * day - 1;  /* its last nanosecond */
+  seq[n++] = (TS / day + 1) * day;      /* the next day's first */
+  seq[n++] = TS;                        /* back to the earlier day */
+  seq[n++] = 0;
+  seq[n++] = INT64_MAX;
+  seq[n++] = 951782400LL * 1000000000LL; /* 2000-02-29 */
+  seq[n++] = 951782400LL * 1000000000LL - 1;
+  uint64_t x = 0x2545F4914F6CDD1DULL;
+  while (n < sizeof seq / sizeof seq[0]) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    /* Half the draws stay on the previous draw's day. */
+    seq[n] = (x & 1) ? seq[n - 1] / day * day + (int64_t)((x >> 1) % (uint64_t)day)
+                     : (int64_t)(x >> 1);
+    n++;
+  }
+  static const fixgw_ts_precision precs[4] = {FIXGW_TS_SECONDS, FIXGW_TS_MILLIS,
+                                              FIXGW_TS_MICROS, FIXGW_TS_NANOS};
+  char buf[256], want[FIXGW_TIMESTAMP_STRLEN], got[64];
+  for (size_t i = 0; i < n; i++) {
+    fixgw_ts_precision prec = precs[i % 4];
+    fixgw_encoder_t e;
+    const char *out;
+    size_t len;
+    fixgw_enc_begin(&e, buf, sizeof buf, "FIX.4.4", "0");
+    assert_int_equal(fixgw_enc_timestamp(&e, 52, seq[i], prec), 0);
+    assert_int_equal(fixgw_enc_finish(&e, &out, &len), 0);
+    int wl = fixgw_timestamp_format(seq[i], prec, want, sizeof want);
+    assert_true(wl > 0);
+    snprintf(got, sizeof got, "\x01" "52=%s\x01", want);
+    char msg[256];
+    assert_true(len < sizeof msg);
+    memcpy(msg, out, len);
+    msg[len] = 0;
+    if (!strstr(msg, got)) fail_msg("step %zu, ns %lld: want 52=%s in %s", i, (long long)seq[i], want, msg);
+  }
+}
+
 /* The word-at-a-time paths (strings up to 16 bytes, digits below 10^8,
  * decimals up to 7 digits): every length and an SOH at every position of
  * a string read from a guard page, and random integers and decimals of
@@ -338,7 +388,7 @@ static void test_word_paths(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_date_and_time_only),
+      cmocka_unit_test(test_date_and_time_only), cmocka_unit_test(test_timestamp_day_changes),
       cmocka_unit_test(test_exact_bytes),   cmocka_unit_test(test_round_trip),
       cmocka_unit_test(test_every_capacity), cmocka_unit_test(test_bad_arguments),
       cmocka_unit_test(test_checksum_sizes), cmocka_unit_test(test_word_paths),
