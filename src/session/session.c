@@ -347,23 +347,12 @@ const char *fixgw_session_msgtype_slot_name(unsigned slot) {
   return slot < FIXGW_MSGTYPE_SLOTS ? msgtype_slots[slot] : NULL;
 }
 
-/* The slot of a message we framed ourselves: MsgType is its third field,
- * after BeginString and BodyLength. */
-static unsigned wire_msgtype_slot(const char *msg, size_t len) {
-  const char *end = msg + len, *p = msg;
-  for (int soh = 0; soh < 2 && p < end; p++)
-    if (*p == FIXGW_SOH) soh++;
-  if (end - p < 4 || p[0] != '3' || p[1] != '5' || p[2] != '=') return FIXGW_MSGTYPE_SLOTS - 1;
-  const char *t = p + 3, *q = t;
-  while (q < end && *q != FIXGW_SOH) q++;
-  return fixgw_session_msgtype_slot(t, (size_t)(q - t));
-}
-
 /* Finish the message composed at the tail: trailer, move it to the tail,
  * persist (append before it is queued), queue. persist false: a gap fill
- * or a resend, which keep their old numbers. */
-static int compose_finish(fixgw_session_t *s, fixgw_encoder_t *e, uint64_t seq, bool persist,
-                          bool logon, uint64_t mono) {
+ * or a resend, which keep their old numbers. msgtype is the one given to
+ * compose_begin (counted by type without reading it back off the wire). */
+static int compose_finish(fixgw_session_t *s, fixgw_encoder_t *e, const char *msgtype,
+                          uint64_t seq, bool persist, bool logon, uint64_t mono) {
   const char *out;
   size_t len;
   int rc = fixgw_enc_finish(e, &out, &len);
@@ -384,7 +373,7 @@ static int compose_finish(fixgw_session_t *s, fixgw_encoder_t *e, uint64_t seq, 
   s->tx_tail += (uint32_t)len;
   s->last_sent = mono;
   s->stats.msgs_out++;
-  s->stats.out_by_type[wire_msgtype_slot(dst, len)]++;
+  s->stats.out_by_type[fixgw_session_msgtype_slot(msgtype, strlen(msgtype))]++;
   wire_out(s, true, dst, len, logon);
   return 0;
 }
@@ -425,7 +414,7 @@ static int send_admin(fixgw_session_t *s, const char *type, const body_field_t *
     else fixgw_enc_char(&e, f->tag, (char)f->u);
   }
   outbound_hook_admin(s, type, c.seq, &e);
-  rc = compose_finish(s, &e, c.seq, true, type[0] == 'A', now.mono_ns);
+  rc = compose_finish(s, &e, c.msgtype, c.seq, true, type[0] == 'A', now.mono_ns);
   if (rc == FIXGW_EAGAIN)
     slog(s, FIXGW_LOG_WARN, "Transmit buffer full: %s (35=%s) not sent", "admin message", type);
   return rc;
@@ -560,7 +549,7 @@ static int send_gap_fill(fixgw_session_t *s, uint64_t begin, uint64_t new_seq, f
   if (rc) return rc;
   fixgw_enc_uint(&e, 36, new_seq);
   fixgw_enc_char(&e, 123, 'Y');
-  rc = compose_finish(s, &e, begin, false, false, now.mono_ns);
+  rc = compose_finish(s, &e, c.msgtype, begin, false, false, now.mono_ns);
   if (rc) return rc;
   s->stats.gap_fills_sent++;
   slog(s, FIXGW_LOG_INFO, "Sent SequenceReset TO: %llu", (unsigned long long)new_seq);
@@ -755,7 +744,7 @@ static int resend_one(fixgw_session_t *s, const fixgw_msg_t *m, uint64_t seq, fi
     memcpy(e.buf + e.pos, body, blen);
     e.pos += blen;
   }
-  rc = compose_finish(s, &e, seq, false, false, now.mono_ns);
+  rc = compose_finish(s, &e, c.msgtype, seq, false, false, now.mono_ns);
   if (rc) return rc;
   s->stats.resent++;
   slog(s, FIXGW_LOG_INFO, "Resending Message: %llu", (unsigned long long)seq);
@@ -2062,7 +2051,7 @@ int fixgw_session_send_commit(fixgw_session_t *s, uint64_t *seq) {
     }
   }
   s->open = false;
-  int rc = compose_finish(s, &s->enc, s->open_seq, true, false, s->open_now_mono);
+  int rc = compose_finish(s, &s->enc, s->open_type, s->open_seq, true, false, s->open_now_mono);
   /* Out of room: worth a retry after written() only if output is pending. */
   if (rc == FIXGW_EAGAIN || rc == FIXGW_ENOSPC)
     return s->tx_tail > s->tx_head ? FIXGW_EAGAIN : FIXGW_ENOSPC;
