@@ -282,9 +282,13 @@ static int reject(fixgw_parser_t *p, int code, size_t offset, uint32_t tag,
 /* Parse "8=<BeginString>SOH9=<BodyLength>SOH" at buf. Returns 0 with the
  * frame geometry, EAGAIN if buf is a proper prefix of a valid header, or
  * an error with its offset and tag. */
-static int parse_header(const fixgw_parser_t *p, const char *buf, size_t len,
-                        uint32_t *frame_len, uint32_t *body, uint8_t *ver,
-                        size_t *eoff, uint32_t *etag) {
+#define HIGHS 0x8080808080808080ULL
+#define ONES 0x0101010101010101ULL
+
+/* Inline: it runs once per message, where a call costs a tenth of it. */
+static inline __attribute__((always_inline)) int
+parse_header(const fixgw_parser_t *p, const char *buf, size_t len, uint32_t *frame_len,
+             uint32_t *body, uint8_t *ver, size_t *eoff, uint32_t *etag) {
   *eoff = 0;
   *etag = 8;
   /* "8=" then a known BeginString, compared as far as bytes exist. */
@@ -328,6 +332,19 @@ body_length:
   i += 2;
   uint64_t bl = 0;
   size_t d0 = i;
+  /* 1-7 digits and their SOH in one word, the usual case: the SOH is the
+   * lowest zero byte of w ^ SOH (the borrow test is exact at the lowest
+   * one). Anything else, and every error, takes the loop. */
+  if (FIXGW_LIKELY(len - i >= 8)) {
+    uint64_t w = fixgw__load_le64(buf + i), y = w ^ ONES;
+    uint64_t z = (y - ONES) & ~y & HIGHS;
+    unsigned nd = z ? (unsigned)__builtin_ctzll(z) >> 3 : 0;
+    if (FIXGW_LIKELY(nd != 0) && fixgw__digits_swar(w, nd, &bl) == 0) {
+      i += nd;
+      goto have_length;
+    }
+    bl = 0;
+  }
   for (;;) {
     if (i >= len) return FIXGW_EAGAIN;
     unsigned c = (unsigned char)buf[i];
@@ -341,6 +358,7 @@ body_length:
     i++;
   }
   if (i == d0) return FIXGW_EBODYLENGTH;
+have_length:
   i++; /* SOH */
   uint64_t fl = (uint64_t)i + bl + TRAILER_LEN;
   if (fl > p->cfg_.max_msg_size) return FIXGW_ETOOBIG;
@@ -348,8 +366,6 @@ body_length:
   *body = (uint32_t)i;
   return 0;
 }
-
-#define HIGHS 0x8080808080808080ULL
 
 /* Tags of 1-7 digits, the usual case, from one 8-byte load at the field
  * start, with no branch on the digit count: '=' is the lowest zero byte of

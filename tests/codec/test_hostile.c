@@ -85,6 +85,9 @@ static const bad_t bads[] = {
     /* Leading zeros are fine (test_stream.c); 16 digits are not. */
     {"BodyLength of 16 digits", "8=FIX.4.4|9=0000000000000005|35=0|10=000|", NULL, FIXGW_EBODYLENGTH, 10, 9},
     {"BodyLength empty", "8=FIX.4.4|9=|35=0|10=000|", NULL, FIXGW_EBODYLENGTH, 10, 9},
+    {"BodyLength letter among 7", "8=FIX.4.4|9=00000x5|35=0|10=000|", NULL, FIXGW_EBODYLENGTH, 10, 9},
+    {"BodyLength sign", "8=FIX.4.4|9=+5|35=0|10=000|", NULL, FIXGW_EBODYLENGTH, 10, 9},
+    {"BodyLength space", "8=FIX.4.4|9=5 |35=0|10=000|", NULL, FIXGW_EBODYLENGTH, 10, 9},
     {"BodyLength too short", "8=FIX.4.4|9=3|35=0|49=A|10=000|", NULL, FIXGW_ECHECKSUM_FORMAT, 17, 10},
     {"CheckSum two digits", "8=FIX.4.4|9=5|35=0|10=00|", NULL, FIXGW_ECHECKSUM_FORMAT, -1, 10},
     {"CheckSum letters", "8=FIX.4.4|9=5|35=0|10=0a0|", NULL, FIXGW_ECHECKSUM_FORMAT, 19, 10},
