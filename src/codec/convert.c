@@ -323,6 +323,8 @@ int fixgw__to_timestamp_ref(const char *s, size_t n, int64_t *ns) {
   /* Years 0000..9999 do not all fit in int64 ns (about +-292 years of the
    * epoch do): refuse what would overflow. */
   if (days > 106751 || days < -106751) return FIXGW_ERANGE;
+  /* 2262-04-11 ends at INT64_MAX ns, 23:47:16.854775807. */
+  if (days == 106751 && t > INT64_MAX - 106751 * 86400000000000LL) return FIXGW_ERANGE;
   *ns = days * 86400000000000LL + t;
   return 0;
 }
@@ -358,15 +360,15 @@ typedef struct ts_parts {
   uint64_t frac;
 } ts_parts_t;
 
-static inline __attribute__((always_inline)) int ts_split(const char *s, size_t n, ts_parts_t *o,
-                                                         int want_frac) {
-  uint64_t dp, tp, t = fixgw__load_le64(s + 9), frac = 0;
+/* The time of day and fraction of a timestamp (n >= 17): o->h, mi, se and
+ * frac as ts_split gives them, or -1. */
+static inline __attribute__((always_inline)) int ts_time(const char *s, size_t n, ts_parts_t *o,
+                                                        int want_frac) {
+  uint64_t tp, t = fixgw__load_le64(s + 9), frac = 0;
   const uint64_t colons = ((uint64_t)':' << 16) | ((uint64_t)':' << 40);
   const uint64_t cmask = 0xFF0000FF0000ULL;
   if (FIXGW_UNLIKELY((t & cmask) != colons)) return -1;
-  if (FIXGW_UNLIKELY(pairs8(fixgw__load_le64(s), &dp) ||
-                     pairs8(t ^ (colons ^ (ZEROS & cmask)), &tp)))
-    return -1;
+  if (FIXGW_UNLIKELY(pairs8(t ^ (colons ^ (ZEROS & cmask)), &tp))) return -1;
   if (n > 17) {
     uint64_t f;
     /* The fraction's last 8 bytes, those before its first digit made '0'. */
@@ -395,13 +397,20 @@ static inline __attribute__((always_inline)) int ts_split(const char *s, size_t 
       frac *= n == 24 ? 1000u : 1000000u;
     }
   }
-  o->y = (unsigned)(dp & 0xFF) * 100 + (unsigned)((dp >> 16) & 0xFF);
-  o->m = (unsigned)((dp >> 32) & 0xFF);
-  o->d = (unsigned)((dp >> 48) & 0xFF);
   o->h = (unsigned)(tp & 0xFF);
   o->mi = (unsigned)((tp >> 24) & 0xFF);
   o->se = (unsigned)((tp >> 48) & 0xFF);
   o->frac = frac;
+  return 0;
+}
+
+static inline __attribute__((always_inline)) int ts_split(const char *s, size_t n, ts_parts_t *o,
+                                                         int want_frac) {
+  uint64_t dp;
+  if (FIXGW_UNLIKELY(ts_time(s, n, o, want_frac) || pairs8(fixgw__load_le64(s), &dp))) return -1;
+  o->y = (unsigned)(dp & 0xFF) * 100 + (unsigned)((dp >> 16) & 0xFF);
+  o->m = (unsigned)((dp >> 32) & 0xFF);
+  o->d = (unsigned)((dp >> 48) & 0xFF);
   return 0;
 }
 
@@ -421,10 +430,24 @@ static inline int ts_in_range(const ts_parts_t *t, unsigned max_se) {
  * on years 0..9999 (no eras). Any value it does not accept at once
  * (malformed, out of range, a leap second) takes the reference, which
  * classifies it, so both answer every input alike. */
+/* The date fixgw_to_timestamp last converted, per thread, as its eight
+ * bytes and its midnight in ns: a session's SendingTime and TransactTime
+ * share one date all day, so the date is one word compare instead of a
+ * conversion. It starts as 19700101, day 0, a real date: no flag. */
+static _Thread_local uint64_t ts_day_word = 0x3130313030373931ULL; /* "19700101" */
+static _Thread_local int64_t ts_day_ns = 0;
+
 int fixgw_to_timestamp(const char *s, size_t n, int64_t *ns) {
   if (!s || !ns) return FIXGW_EINVAL;
   if (FIXGW_UNLIKELY(n < 17 || s[8] != '-')) return FIXGW_EFORMAT;
   ts_parts_t t;
+  const uint64_t dw = fixgw__load_le64(s);
+  if (FIXGW_LIKELY(dw == ts_day_word)) {
+    if (FIXGW_UNLIKELY(ts_time(s, n, &t, 1) || t.h > 23 || t.mi > 59 || t.se > 59))
+      return fixgw__to_timestamp_ref(s, n, ns);
+    *ns = ts_day_ns + (int64_t)((t.h * 3600u + t.mi * 60u + t.se) * 1000000000ULL + t.frac);
+    return 0;
+  }
   if (FIXGW_UNLIKELY(ts_split(s, n, &t, 1) || !ts_in_range(&t, 59)))
     return fixgw__to_timestamp_ref(s, n, ns);
   /* Days since 0000-03-01 of a year shifted to start in March, plus 400
@@ -433,9 +456,11 @@ int fixgw_to_timestamp(const char *s, size_t n, int64_t *ns) {
   int64_t days = (int64_t)(yy * 365u + yy / 4 - yy / 100 + yy / 400 +
                            days_before_from_march[t.m - 1] + t.d - 1) -
                  (719468 + 146097);
-  if (FIXGW_UNLIKELY(days > 106751 || days < -106751)) return fixgw__to_timestamp_ref(s, n, ns);
-  *ns = days * 86400000000000LL +
-        (int64_t)((t.h * 3600u + t.mi * 60u + t.se) * 1000000000ULL + t.frac);
+  /* The last day in range is partly out of it: the reference decides. */
+  if (FIXGW_UNLIKELY(days >= 106751 || days < -106751)) return fixgw__to_timestamp_ref(s, n, ns);
+  ts_day_word = dw;
+  ts_day_ns = days * 86400000000000LL;
+  *ns = ts_day_ns + (int64_t)((t.h * 3600u + t.mi * 60u + t.se) * 1000000000ULL + t.frac);
   return 0;
 }
 

@@ -216,6 +216,52 @@ static void test_timestamp_matches_reference(void **state) {
   }
 }
 
+/* The per-thread date cache: stamps of a few dates, each repeated with
+ * times valid and mangled (the date bytes left alone, so the cached date
+ * is what decides), alternating so the cache keeps being replaced. Every
+ * answer must be the reference's. Then the last representable instant. */
+static void test_timestamp_day_cache(void **state) {
+  (void)state;
+  static const char *const dates[] = {"19700101", "20261204", "20261205", "22620411",
+                                      "22620412", "16770921", "20240229"};
+  static const char bytes[] = "0123456789:-./ \x00\xff";
+  uint64_t x = 0x2545F4914F6CDD1DULL;
+  for (int round = 0; round < 20000; round++) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    const char *date = dates[(round / 3 + (int)(x & 1)) % (int)(sizeof dates / sizeof dates[0])];
+    uint64_t tod = (x >> 8) % 86401;
+    char s[40];
+    int n = snprintf(s, sizeof s, "%s-%02u:%02u:%02u.%09llu", date,
+                     (unsigned)(tod == 86400 ? 23 : tod / 3600),
+                     (unsigned)(tod == 86400 ? 59 : tod / 60 % 60),
+                     (unsigned)(tod == 86400 ? 60 : tod % 60),
+                     (unsigned long long)((x >> 24) % 1000000000));
+    n -= (int)(3 * ((x >> 56) & 3)); /* 9, 6, 3 or no fraction digits */
+    if (n == 18) n = 17;
+    if ((x >> 60) & 1) s[9 + (x >> 32) % (unsigned)(n - 9)] = bytes[(x >> 40) % (sizeof bytes - 1)];
+    int64_t a = 0, b = 0;
+    fixgw_guard_t g;
+    const char *q = fixgw_guard_copy(&g, s, (size_t)n);
+    int ra = fixgw_to_timestamp(q, (size_t)n, &a), rb = fixgw__to_timestamp_ref(q, (size_t)n, &b);
+    fixgw_guard_free(&g);
+    if (ra != rb || (ra == 0 && a != b))
+      fail_msg("timestamp '%.*s': fast %s %lld, reference %s %lld", n, s, fixgw_err_name(ra),
+               (long long)a, fixgw_err_name(rb), (long long)b);
+  }
+  check_ts("22620411-23:47:16.854775807", 0, INT64_MAX);
+  check_ts("22620411-23:47:16.854775808", FIXGW_ERANGE, 0);
+  check_ts("22620411-23:59:59", FIXGW_ERANGE, 0);
+  check_ts("22620411-00:00:00", 0, 106751LL * 86400 * 1000000000LL);
+  check_ts("22620410-23:59:59", 0, (106750LL * 86400 + 86399) * 1000000000LL);
+  /* A date made current by one call serves the next with the same bytes. */
+  check_ts("20261204-01:02:03", 0, (20791LL * 86400 + 3723) * 1000000000LL);
+  check_ts("20261204-01:02:03.5", FIXGW_EFORMAT, 0);
+  check_ts("20261204-24:02:03", FIXGW_ERANGE, 0);
+  check_ts("20261204-23:59:60", 0, (20791LL * 86400 + 86399) * 1000000000LL + 999999999);
+}
+
 static void test_dates(void **state) {
   (void)state;
   fixgw_date_t d;
@@ -434,6 +480,7 @@ int main(void) {
       cmocka_unit_test(test_int),       cmocka_unit_test(test_decimal),
       cmocka_unit_test(test_char_bool), cmocka_unit_test(test_timestamp),
       cmocka_unit_test(test_timestamp_matches_reference),
+      cmocka_unit_test(test_timestamp_day_cache),
       cmocka_unit_test(test_dates),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
