@@ -350,15 +350,64 @@ static inline const fixgw_field_t *fixgw_msg_find(const fixgw_msg_t *m, uint32_t
 }
 
 /* Find + convert. Return 0, FIXGW_ENOTFOUND (tag absent), or the
- * conversion's FIXGW_EFORMAT / FIXGW_ERANGE. */
-int fixgw_msg_get_str(const fixgw_msg_t *m, uint32_t tag, fixgw_str_t *out);
-int fixgw_msg_get_int(const fixgw_msg_t *m, uint32_t tag, int64_t *out);
-int fixgw_msg_get_uint(const fixgw_msg_t *m, uint32_t tag, uint64_t *out);
-int fixgw_msg_get_decimal(const fixgw_msg_t *m, uint32_t tag,
-                          fixgw_decimal_t *out);
-int fixgw_msg_get_char(const fixgw_msg_t *m, uint32_t tag, char *out);
-int fixgw_msg_get_bool(const fixgw_msg_t *m, uint32_t tag, bool *out);
-int fixgw_msg_get_timestamp(const fixgw_msg_t *m, uint32_t tag, int64_t *ns);
+ * conversion's FIXGW_EFORMAT / FIXGW_ERANGE; get_char and get_bool also
+ * FIXGW_EINVAL for a NULL out. Inline: for a string or a char the call
+ * would cost as much as the work. On failure get_str leaves an empty view
+ * ({NULL, 0}) and get_char '\0' in *out, the others leave it as it was. */
+static inline int fixgw_msg_get_str(const fixgw_msg_t *m, uint32_t tag, fixgw_str_t *out) {
+  const fixgw_field_t *f = fixgw_msg_find(m, tag);
+  out->ptr = f ? f->val : FIXGW__NULL;
+  out->len = f ? f->len : 0;
+  return f ? 0 : FIXGW_ENOTFOUND;
+}
+static inline int fixgw_msg_get_char(const fixgw_msg_t *m, uint32_t tag, char *out) {
+  const fixgw_field_t *f = fixgw_msg_find(m, tag);
+  if (!out) return f ? FIXGW_EINVAL : FIXGW_ENOTFOUND;
+  *out = '\0';
+  if (!f) return FIXGW_ENOTFOUND;
+  if (!f->val) return FIXGW_EINVAL;
+  if (f->len != 1 || f->val[0] == FIXGW_SOH) return FIXGW_EFORMAT;
+  *out = f->val[0];
+  return 0;
+}
+
+/* Internal to the getters below: the conversions for a value with 8
+ * readable bytes from its start, true of every field of a parsed message
+ * (its SOH and the trailer follow), which lets them load whole words. */
+int fixgw__int_padded(const char *s, size_t n, int64_t *out);
+int fixgw__uint_padded(const char *s, size_t n, uint64_t *out);
+int fixgw__decimal_padded(const char *s, size_t n, fixgw_decimal_t *out);
+static inline bool fixgw__roomy(const fixgw_msg_t *m, const fixgw_field_t *f) {
+  return f->val + 8 <= m->buf + m->len;
+}
+
+static inline int fixgw_msg_get_int(const fixgw_msg_t *m, uint32_t tag, int64_t *out) {
+  const fixgw_field_t *f = fixgw_msg_find(m, tag);
+  if (!f) return FIXGW_ENOTFOUND;
+  return fixgw__roomy(m, f) ? fixgw__int_padded(f->val, f->len, out)
+                            : fixgw_to_int(f->val, f->len, out);
+}
+static inline int fixgw_msg_get_uint(const fixgw_msg_t *m, uint32_t tag, uint64_t *out) {
+  const fixgw_field_t *f = fixgw_msg_find(m, tag);
+  if (!f) return FIXGW_ENOTFOUND;
+  return fixgw__roomy(m, f) ? fixgw__uint_padded(f->val, f->len, out)
+                            : fixgw_to_uint(f->val, f->len, out);
+}
+static inline int fixgw_msg_get_decimal(const fixgw_msg_t *m, uint32_t tag,
+                                        fixgw_decimal_t *out) {
+  const fixgw_field_t *f = fixgw_msg_find(m, tag);
+  if (!f) return FIXGW_ENOTFOUND;
+  return fixgw__roomy(m, f) ? fixgw__decimal_padded(f->val, f->len, out)
+                            : fixgw_to_decimal(f->val, f->len, out);
+}
+static inline int fixgw_msg_get_bool(const fixgw_msg_t *m, uint32_t tag, bool *out) {
+  const fixgw_field_t *f = fixgw_msg_find(m, tag);
+  return f ? fixgw_to_bool(f->val, f->len, out) : FIXGW_ENOTFOUND;
+}
+static inline int fixgw_msg_get_timestamp(const fixgw_msg_t *m, uint32_t tag, int64_t *ns) {
+  const fixgw_field_t *f = fixgw_msg_find(m, tag);
+  return f ? fixgw_to_timestamp(f->val, f->len, ns) : FIXGW_ENOTFOUND;
+}
 
 /* ------------------------------------------------------- repeating groups */
 

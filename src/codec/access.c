@@ -7,57 +7,16 @@ const fixgw_field_t *fixgw__msg_find_slow(const fixgw_msg_t *m, uint32_t tag) {
   return NULL;
 }
 
-int fixgw_msg_get_str(const fixgw_msg_t *m, uint32_t tag, fixgw_str_t *out) {
-  const fixgw_field_t *f = fixgw_msg_find(m, tag);
-  if (!f) return FIXGW_ENOTFOUND;
-  out->ptr = f->val;
-  out->len = f->len;
-  return 0;
-}
-
-/* 8 bytes from the value stay inside the message: the padded fast paths
- * may load a whole word. */
-static inline int roomy(const fixgw_msg_t *m, const fixgw_field_t *f) {
-  return f->val + 8 <= m->buf + m->len;
-}
-
-int fixgw_msg_get_int(const fixgw_msg_t *m, uint32_t tag, int64_t *out) {
-  const fixgw_field_t *f = fixgw_msg_find(m, tag);
-  if (!f) return FIXGW_ENOTFOUND;
-  return roomy(m, f) ? fixgw__int_padded(f->val, f->len, out) : fixgw_to_int(f->val, f->len, out);
-}
-
-int fixgw_msg_get_decimal(const fixgw_msg_t *m, uint32_t tag, fixgw_decimal_t *out) {
-  const fixgw_field_t *f = fixgw_msg_find(m, tag);
-  if (!f) return FIXGW_ENOTFOUND;
-  return roomy(m, f) ? fixgw__decimal_padded(f->val, f->len, out)
-                     : fixgw_to_decimal(f->val, f->len, out);
-}
-
-int fixgw_msg_get_uint(const fixgw_msg_t *m, uint32_t tag, uint64_t *out) {
-  const fixgw_field_t *f = fixgw_msg_find(m, tag);
-  if (!f) return FIXGW_ENOTFOUND;
+/* Sequence numbers and counts: up to 8 digits in one word. */
+int fixgw__uint_padded(const char *s, size_t n, uint64_t *out) {
   uint64_t v;
-  /* Sequence numbers and counts: up to 8 digits in one word. */
-  if (roomy(m, f) && f->len - 1 < 8) {
-    if (fixgw__digits_swar(fixgw__load_le64(f->val), f->len, &v)) return FIXGW_EFORMAT;
+  if (n - 1 < 8) {
+    if (fixgw__digits_swar(fixgw__load_le64(s), (unsigned)n, &v)) return FIXGW_EFORMAT;
     *out = v;
     return 0;
   }
-  return fixgw_to_uint(f->val, f->len, out);
+  return fixgw_to_uint(s, n, out);
 }
-
-/* find + convert, one definition per remaining type. */
-#define FIXGW__GETTER(name, type, conv)                                  \
-  int fixgw_msg_get_##name(const fixgw_msg_t *m, uint32_t tag, type *out) { \
-    const fixgw_field_t *f = fixgw_msg_find(m, tag);                     \
-    if (!f) return FIXGW_ENOTFOUND;                                      \
-    return conv(f->val, f->len, out);                                    \
-  }
-FIXGW__GETTER(char, char, fixgw_to_char)
-FIXGW__GETTER(bool, bool, fixgw_to_bool)
-FIXGW__GETTER(timestamp, int64_t, fixgw_to_timestamp)
-#undef FIXGW__GETTER
 
 static int is_member(const fixgw_group_layout_t *l, uint32_t tag) {
   for (uint32_t i = 0; i < l->ntags; i++)

@@ -65,10 +65,8 @@ static inline int fixgw__digits_swar(uint64_t w, unsigned nd, uint64_t *out) {
   return 0;
 }
 
-/* fixgw_to_decimal / fixgw_to_int for a value with at least 8 readable
- * bytes from s (true inside a parsed frame, see access.c). */
-int fixgw__decimal_padded(const char *s, size_t n, fixgw_decimal_t *out);
-int fixgw__int_padded(const char *s, size_t n, int64_t *out);
+/* fixgw__decimal_padded, fixgw__int_padded, fixgw__uint_padded: in
+ * fixgw/codec.h, beside the getters that call them. */
 
 /* fixgw_to_decimal's reference (a byte at a time), which it falls back to
  * above 8 bytes and is tested against. */

@@ -302,6 +302,19 @@ static void test_find_and_repeats(void **state) {
   assert_int_equal(seq, 4);
   assert_int_equal(fixgw_msg_get_uint(&m, 49, &seq), FIXGW_EFORMAT);
   assert_int_equal(fixgw_msg_get_uint(&m, 38, &seq), FIXGW_ENOTFOUND);
+  /* What a failed string or char read leaves behind. */
+  fixgw_str_t s = {"x", 1};
+  assert_int_equal(fixgw_msg_get_str(&m, 38, &s), FIXGW_ENOTFOUND);
+  assert_null(s.ptr);
+  assert_int_equal(s.len, 0);
+  char c = 'x';
+  assert_int_equal(fixgw_msg_get_char(&m, 38, &c), FIXGW_ENOTFOUND);
+  assert_int_equal(c, '\0');
+  c = 'x';
+  assert_int_equal(fixgw_msg_get_char(&m, 5001, &c), FIXGW_EFORMAT); /* "custom" */
+  assert_int_equal(c, '\0');
+  assert_int_equal(fixgw_msg_get_char(&m, 5001, NULL), FIXGW_EINVAL);
+  assert_int_equal(fixgw_msg_get_char(&m, 38, NULL), FIXGW_ENOTFOUND);
   fixgw_parser_destroy(&p);
 }
 
