@@ -44,8 +44,7 @@ typedef struct fixgw__tagcache {
   uint64_t word; /* the prefix bytes, '=' included */
   uint64_t mask; /* which bytes of the word are the prefix; 0: empty slot */
   uint32_t tag;
-  uint16_t len;  /* digits */
-  uint16_t fast; /* tag < FIXGW_TAGTAB_SIZE and not a length tag: static facts */
+  uint32_t len; /* digits; the tag is < FIXGW_TAGTAB_SIZE and no length tag */
 } fixgw__tagcache_t;
 
 static inline fixgw__tagcache_t *tcache_of(uint32_t *tagtab) {
@@ -190,7 +189,7 @@ int fixgw_parser_init(fixgw_parser_t *p, const fixgw_parser_config_t *cfg) {
       p->pair_bits_[p->pairs_[i].len_tag / 64] |= 1ULL << (p->pairs_[i].len_tag % 64);
   tagtab_clear(p);
   for (uint32_t i = 0; i < TCACHE_SLOTS; i++)
-    p->tcache_[i] = (fixgw__tagcache_t){1, 0, 0, 0, 0}; /* (w & 0) never equals 1 */
+    p->tcache_[i] = (fixgw__tagcache_t){1, 0, 0, 0}; /* (w & 0) never equals 1 */
   return 0;
 }
 
@@ -386,16 +385,17 @@ static inline unsigned tag_swar(const char *s, uint32_t *tag) {
   return len;
 }
 
-/* The head of the field at pos (pos < cs): its value end, the next SOH
- * bit of the walk (consumed), and its tag from the tag cache or, on a
- * miss, tag_swar, which refills the slot. *tl 0: tag_swar could not
- * decide (the general path parses it byte by byte). *fast: the tag has a
- * table slot and is no length tag. */
-static inline __attribute__((always_inline)) uint32_t
+/* The head of the field at pos (pos < cs): its value end *vend, the next
+ * SOH bit of the walk (consumed), and its tag from the tag cache or, on a
+ * miss, tag_swar. Returns 1 when the tag has a table slot and is no length
+ * tag (the common field), else 0; *tl 0 then says tag_swar could not
+ * decide (the general path parses it byte by byte). The cache keeps only
+ * tags that return 1, so a hit needs no further test. */
+static inline __attribute__((always_inline)) unsigned
 field_head(const char *buf, uint32_t pos, const uint64_t *mask, size_t *w, uint64_t *bits,
-           uint32_t *tagtab, uint32_t *tag, unsigned *tl, unsigned *fast) {
+           uint32_t *tagtab, uint32_t *vend, uint32_t *tag, unsigned *tl) {
   while (!*bits) *bits = mask[++*w]; /* buf[cs - 1] is SOH: stops in frame */
-  uint32_t vend = (uint32_t)(*w << 6) + (uint32_t)__builtin_ctzll(*bits);
+  *vend = (uint32_t)(*w << 6) + (uint32_t)__builtin_ctzll(*bits);
   *bits &= *bits - 1;
   /* pos <= cs - 1, so 8 bytes from pos stay inside the frame. */
   uint64_t w8 = fixgw__load_le64(buf + pos);
@@ -403,20 +403,16 @@ field_head(const char *buf, uint32_t pos, const uint64_t *mask, size_t *w, uint6
   if (FIXGW_LIKELY((w8 & ce->mask) == ce->word)) {
     *tag = ce->tag;
     *tl = ce->len;
-    *fast = ce->fast;
-  } else {
-    *tl = tag_swar(buf + pos, tag);
-    *fast = *tl != 0 && *tag < FIXGW_TAGTAB_SIZE && !(tagtab[*tag] & TT_LENFLAG);
-    if (FIXGW_LIKELY(*tl != 0)) {
-      uint64_t m = ~0ULL >> (56 - 8 * *tl); /* the tl digits and '=' (tl <= 7) */
-      ce->word = w8 & m;
-      ce->mask = m;
-      ce->tag = *tag;
-      ce->len = (uint16_t)*tl;
-      ce->fast = (uint16_t)*fast;
-    }
+    return 1;
   }
-  return vend;
+  *tl = tag_swar(buf + pos, tag);
+  if (*tl == 0 || *tag >= FIXGW_TAGTAB_SIZE || (tagtab[*tag] & TT_LENFLAG)) return 0;
+  uint64_t m = ~0ULL >> (56 - 8 * *tl); /* the tl digits and '=' (tl <= 7) */
+  ce->word = w8 & m;
+  ce->mask = m;
+  ce->tag = *tag;
+  ce->len = *tl;
+  return 1;
 }
 
 int fixgw_parse(fixgw_parser_t *p, const char *buf, size_t len,
@@ -518,11 +514,10 @@ int fixgw_parse(fixgw_parser_t *p, const char *buf, size_t len,
    * field, which goes the general way whatever it is. */
   while (pos < cs) {
     uint32_t tag, e, vend, want_data = 0;
-    unsigned tl, fast;
-    vend = field_head(buf, pos, mask, &w, &bits, tagtab, &tag, &tl, &fast);
+    unsigned tl;
     /* The common field: a short well-formed tag with a table slot, not
      * itself a length tag. Everything else goes the general way below. */
-    if (FIXGW_LIKELY(fast)) {
+    if (FIXGW_LIKELY(field_head(buf, pos, mask, &w, &bits, tagtab, &vend, &tag, &tl))) {
       e = tagtab[tag];
       uint32_t v = pos + tl + 1;
       if (FIXGW_UNLIKELY(vend == v)) BAD_FIELD(FIXGW_EEMPTYVALUE, pos, tag);
@@ -600,7 +595,7 @@ int fixgw_parse(fixgw_parser_t *p, const char *buf, size_t len,
     gn++;
     pos = vend + 1;
     if (FIXGW_UNLIKELY(want_data != 0) && pos < cs) {
-      vend = field_head(buf, pos, mask, &w, &bits, tagtab, &tag, &tl, &fast);
+      field_head(buf, pos, mask, &w, &bits, tagtab, &vend, &tag, &tl);
       goto general;
     }
   }
