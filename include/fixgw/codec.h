@@ -167,12 +167,13 @@ typedef struct fixgw_parser {
   uint64_t *mask_;
   fixgw_data_pair_t *pairs_;
   struct fixgw__tagcache *tcache_;
+  /* the scan kernel cfg_.scan resolves to */
+  uint64_t (*scan_fn_)(const char *p, size_t n, size_t avail, uint64_t *mask);
   uint64_t pair_bits_[FIXGW_TAGTAB_SIZE / 64];
   uint32_t gen_;
   uint32_t pend_len_;   /* frame length of the pending message, 0 if unknown */
   uint32_t pend_body_;  /* offset of the first byte after 9=...SOH */
   uint8_t pend_ver_;
-  uint8_t scan_;
   uint8_t run_; /* the last rejection ran to the end of its input */
 } fixgw_parser_t;
 

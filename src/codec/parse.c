@@ -141,7 +141,7 @@ int fixgw_parser_init(fixgw_parser_t *p, const fixgw_parser_config_t *cfg) {
   fixgw_scan_impl impl;
   int rc = fixgw__scan_resolve(c->scan, &impl);
   if (rc) return rc;
-  p->scan_ = (uint8_t)impl;
+  p->scan_fn_ = fixgw__scan_get(impl);
 
   const fixgw_data_pair_t *pairs = c->data_pairs;
   size_t npairs = c->n_data_pairs;
@@ -459,7 +459,7 @@ int fixgw_parse(fixgw_parser_t *p, const char *buf, size_t len,
 
   /* One pass: SOH mask + byte sum; the trailer's own bytes come off. */
   uint64_t *mask = p->mask_;
-  uint64_t sum = fixgw__scan_get((fixgw_scan_impl)p->scan_)(buf, frame, len, mask);
+  uint64_t sum = p->scan_fn_(buf, frame, len, mask);
   /* "10=" SOH sum to 159; the three digits to their values + 3 * '0'. */
   sum -= 159 + 3 * '0' + d1 + d2 + d3;
   unsigned want = d1 * 100 + d2 * 10 + d3;
