@@ -26,6 +26,7 @@
 
 #include "fixgw/store_file.h"
 #include "harness.h"
+#include "../store/resend_child.h"
 
 #define REC_HDR 24
 #define HDR_SIZE 64
@@ -806,50 +807,8 @@ static void test_readonly_dir(void **state) {
 
 #define RESEND_N 100000
 
-/* In a child, so its peak RSS is its own: open, iterate [1, hi], report
- * the peak RSS (KiB) and the allocations made while iterating. */
-static void resend_child(const fixgw_file_store_config_t *c, uint64_t hi, long out[3]) {
-  int p[2];
-  assert_int_equal(pipe(p), 0);
-  pid_t pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
-    fixgw_store_t st;
-    long r[3] = {0, 0, 0};
-    if (fixgw_file_store_open(c, &st, NULL) != 0) _exit(1);
-    /* A forked child inherits its parent's peak: start it afresh. */
-    int cr = open("/proc/self/clear_refs", O_WRONLY);
-    if (cr < 0 || write(cr, "5", 1) != 1) _exit(5);
-    close(cr);
-    fixgw_alloc_count_reset();
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    st.ops->iter_open(st.self, 1, hi);
-    uint64_t seq, want = 1;
-    const char *m;
-    size_t len;
-    while (st.ops->iter_next(st.self, &seq, &m, &len) == 0) {
-      if (seq != want++) _exit(2);
-    }
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    if (want != hi + 1) _exit(3);
-    r[1] = (long)fixgw_alloc_count_calls();
-    r[2] = (long)((t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000);
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    while (f && fgets(line, sizeof line, f))
-      if (sscanf(line, "VmHWM: %ld", &r[0]) == 1) break;
-    if (f) fclose(f);
-    if (write(p[1], r, sizeof r) != sizeof r) _exit(4);
-    fixgw_store_destroy(&st);
-    _exit(0);
-  }
-  close(p[1]);
-  assert_int_equal(read(p[0], out, 3 * sizeof(long)), (ssize_t)(3 * sizeof(long)));
-  close(p[0]);
-  int status;
-  assert_int_equal(waitpid(pid, &status, 0), pid);
-  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+static int resend_open(const void *cfg, fixgw_store_t *st) {
+  return fixgw_file_store_open(cfg, st, NULL);
 }
 
 static void test_resend_100k(void **state) {
@@ -869,8 +828,9 @@ static void test_resend_100k(void **state) {
   assert_int_equal(fixgw_file_store_stats(&st, &sx), 0);
   fixgw_store_destroy(&st);
   long small[3], large[3];
-  resend_child(&c, 1000, small);
-  resend_child(&c, RESEND_N, large);
+  const resend_probe_t pr = {resend_open, &c, NULL};
+  resend_child(&pr, 1000, small);
+  resend_child(&pr, RESEND_N, large);
   print_message("resend: log %" PRIu64 " KiB; peak RSS %ld KiB for 1 000 messages, %ld KiB for "
                 "100 000 (%ld us); allocations while iterating: %ld\n",
                 sx.log_bytes / 1024, small[0], large[0], large[2], large[1]);

@@ -28,6 +28,7 @@
 
 #include "fixgw/store_sqlite.h"
 #include "harness.h"
+#include "../store/resend_child.h"
 
 static char g_root[64];
 static int g_case;
@@ -547,50 +548,13 @@ static void test_second_opener(void **state) {
 
 #define RESEND_N 100000
 
-/* In a child, so its peak RSS is its own: open, iterate [1, hi], report
- * peak RSS (KiB), allocations while iterating, and the time (us). */
-static void resend_child(const fixgw_sqlite_store_config_t *c, uint64_t hi, long out[3]) {
-  int p[2];
-  assert_int_equal(pipe(p), 0);
-  pid_t pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
-    fixgw_store_t st;
-    long r[3] = {0, 0, 0};
-    if (fixgw_sqlite_store_open(c, &st, NULL) != 0) _exit(1);
-    int cr = open("/proc/self/clear_refs", O_WRONLY);
-    if (cr < 0 || write(cr, "5", 1) != 1) _exit(5);
-    close(cr);
-    fixgw_alloc_count_reset();
-    uint64_t t0 = now_ns();
-    st.ops->iter_open(st.self, 1, hi);
-    uint64_t seq, want = 1;
-    const char *m;
-    size_t len;
-    while (st.ops->iter_next(st.self, &seq, &m, &len) == 0) {
-      char b[512];
-      size_t n = msg_for(want, 3, b);
-      if (seq != want++ || len != n || memcmp(m, b, n) != 0) _exit(2);
-    }
-    uint64_t t1 = now_ns();
-    if (want != hi + 1) _exit(3);
-    r[1] = (long)fixgw_alloc_count_calls();
-    r[2] = (long)((t1 - t0) / 1000);
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    while (f && fgets(line, sizeof line, f))
-      if (sscanf(line, "VmHWM: %ld", &r[0]) == 1) break;
-    if (f) fclose(f);
-    if (write(p[1], r, sizeof r) != sizeof r) _exit(4);
-    fixgw_store_destroy(&st);
-    _exit(0);
-  }
-  close(p[1]);
-  assert_int_equal(read(p[0], out, 3 * sizeof(long)), (ssize_t)(3 * sizeof(long)));
-  close(p[0]);
-  int status;
-  assert_int_equal(waitpid(pid, &status, 0), pid);
-  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+static int resend_open(const void *cfg, fixgw_store_t *st) {
+  return fixgw_sqlite_store_open(cfg, st, NULL);
+}
+static int resend_check(uint64_t seq, const char *m, size_t len) {
+  char b[512];
+  size_t n = msg_for(seq, 3, b);
+  return len == n && memcmp(m, b, n) == 0 ? 0 : -1;
 }
 
 static void test_resend_100k(void **state) {
@@ -612,8 +576,9 @@ static void test_resend_100k(void **state) {
   struct stat sb;
   assert_int_equal(stat(db, &sb), 0);
   long small[3], large[3];
-  resend_child(&c, 1000, small);
-  resend_child(&c, RESEND_N, large);
+  const resend_probe_t pr = {resend_open, &c, resend_check};
+  resend_child(&pr, 1000, small);
+  resend_child(&pr, RESEND_N, large);
   print_message("resend: database %lld KiB; peak RSS %ld KiB for 1 000 messages, %ld KiB for "
                 "100 000 (%ld us); allocations (SQLite's) while iterating: %ld; "
                 "while appending 99 000: %" PRIu64 " (%.3f per append)%s\n",
