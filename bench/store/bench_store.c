@@ -59,9 +59,12 @@ static int file_open(fixgw_store_t *st, const char *key, fixgw_file_sync sync,
   return rc;
 }
 
-/* The loop shared by every append benchmark. */
-/* Each run (and repetition) starts on a fresh generation. */
-static void run_append(fixgw_bench_state *bs, fixgw_store_t *st, int64_t batch, int poll) {
+/* A store's poll (fixgw_file_store_poll, fixgw_sqlite_store_poll). */
+typedef int (*poll_fn)(fixgw_store_t *st, uint64_t now_mono_ns);
+
+/* The loop shared by every append benchmark; poll (NULL: none) runs after
+ * each batch. Each run (and repetition) starts on a fresh generation. */
+static void run_append(fixgw_bench_state *bs, fixgw_store_t *st, int64_t batch, poll_fn poll) {
   uint64_t seq = 1;
   int64_t n = 0;
   if (st->ops->reset(st->self, 0) != 0) {
@@ -75,7 +78,7 @@ static void run_append(fixgw_bench_state *bs, fixgw_store_t *st, int64_t batch, 
         return;
       }
     }
-    if (poll) fixgw_file_store_poll(st, now_ns());
+    if (poll) poll(st, now_ns());
     n += batch;
     if (seq > ROLL) {
       fixgw_bench_pause(bs);
@@ -99,7 +102,7 @@ static void bm_mem_append(fixgw_bench_state *bs, void *arg) {
     fixgw_bench_error(bs, "create");
     return;
   }
-  run_append(bs, &st, 64, 0);
+  run_append(bs, &st, 64, NULL);
   fixgw_store_destroy(&st);
 }
 
@@ -111,7 +114,8 @@ static void bm_file_append(fixgw_bench_state *bs, void *arg) {
     fixgw_bench_error(bs, "open");
     return;
   }
-  run_append(bs, &st, pol == FIXGW_FILE_SYNC_EVERY ? 1 : 64, pol == FIXGW_FILE_SYNC_GROUP);
+  run_append(bs, &st, pol == FIXGW_FILE_SYNC_EVERY ? 1 : 64,
+             pol == FIXGW_FILE_SYNC_GROUP ? fixgw_file_store_poll : NULL);
   fixgw_file_store_stats_t sx;
   fixgw_file_store_stats(&st, &sx);
   fixgw_bench_counter(bs, "syncs", (double)sx.syncs, true, false);
@@ -199,11 +203,11 @@ static long vm_hwm_kb(void) {
   return v;
 }
 
-/* One iteration = the whole 100 000-message resend, iterator and reads. */
-static void bm_resend(fixgw_bench_state *bs, void *arg) {
-  (void)arg;
+/* One iteration = the whole 100 000-message resend, iterator and reads,
+ * from a store open_store fills and then reopens. */
+static void run_resend(fixgw_bench_state *bs, int (*open_store)(fixgw_store_t *st)) {
   fixgw_store_t st;
-  if (file_open(&st, "RESEND", FIXGW_FILE_SYNC_OS, 0, 0) != 0) {
+  if (open_store(&st) != 0) {
     fixgw_bench_error(bs, "open");
     return;
   }
@@ -211,7 +215,7 @@ static void bm_resend(fixgw_bench_state *bs, void *arg) {
   st.ops->get_seqnums(st.self, &ns, &nt);
   for (uint64_t s = ns; s <= RESEND_N; s++) st.ops->append(st.self, s, g_msg, MSG_LEN);
   fixgw_store_destroy(&st);
-  if (file_open(&st, "RESEND", FIXGW_FILE_SYNC_OS, 0, 0) != 0) {
+  if (open_store(&st) != 0) {
     fixgw_bench_error(bs, "reopen");
     return;
   }
@@ -243,6 +247,15 @@ static void bm_resend(fixgw_bench_state *bs, void *arg) {
   fixgw_store_destroy(&st);
 }
 
+static int file_open_resend(fixgw_store_t *st) {
+  return file_open(st, "RESEND", FIXGW_FILE_SYNC_OS, 0, 0);
+}
+
+static void bm_resend(fixgw_bench_state *bs, void *arg) {
+  (void)arg;
+  run_resend(bs, file_open_resend);
+}
+
 #ifdef FIXGW_HAVE_SQLITE
 /* ------------------------------------------------------ the SQLite store */
 
@@ -265,35 +278,6 @@ static int sqlite_open(fixgw_store_t *st, const char *key, fixgw_sqlite_sync syn
   return rc;
 }
 
-/* run_append with the SQLite store's poll. */
-static void run_append_sqlite(fixgw_bench_state *bs, fixgw_store_t *st, int64_t batch,
-                              int poll) {
-  uint64_t seq = 1;
-  int64_t n = 0;
-  if (st->ops->reset(st->self, 0) != 0) {
-    fixgw_bench_error(bs, "reset");
-    return;
-  }
-  while (fixgw_bench_keep_running_batch(bs, batch)) {
-    for (int64_t i = 0; i < batch; i++) {
-      if (st->ops->append(st->self, seq++, g_msg, MSG_LEN) != 0) {
-        fixgw_bench_error(bs, "append");
-        return;
-      }
-    }
-    if (poll) fixgw_sqlite_store_poll(st, now_ns());
-    n += batch;
-    if (seq > ROLL) {
-      fixgw_bench_pause(bs);
-      if (st->ops->reset(st->self, 0) != 0) fixgw_bench_error(bs, "reset");
-      seq = 1;
-      fixgw_bench_resume(bs);
-    }
-  }
-  fixgw_bench_set_items(bs, n);
-  fixgw_bench_set_bytes(bs, n * MSG_LEN);
-}
-
 static void bm_sqlite_append(fixgw_bench_state *bs, void *arg) {
   fixgw_sqlite_sync pol = (fixgw_sqlite_sync)(intptr_t)arg;
   fixgw_store_t st;
@@ -302,54 +286,22 @@ static void bm_sqlite_append(fixgw_bench_state *bs, void *arg) {
     fixgw_bench_error(bs, "open");
     return;
   }
-  run_append_sqlite(bs, &st, pol == FIXGW_SQLITE_SYNC_EVERY ? 1 : 64,
-                    pol == FIXGW_SQLITE_SYNC_GROUP);
+  run_append(bs, &st, pol == FIXGW_SQLITE_SYNC_EVERY ? 1 : 64,
+             pol == FIXGW_SQLITE_SYNC_GROUP ? fixgw_sqlite_store_poll : NULL);
   fixgw_sqlite_store_stats_t sx;
   fixgw_sqlite_store_stats(&st, &sx);
   fixgw_bench_counter(bs, "commits", (double)sx.commits, true, false);
   fixgw_store_destroy(&st);
 }
 
-/* One iteration = the whole 100 000-message resend from a reopened store. */
+static int sqlite_open_resend(fixgw_store_t *st) {
+  return sqlite_open(st, "RESEND", FIXGW_SQLITE_SYNC_GROUP, 4096, 0);
+}
+
+/* The file store's resend row, from a reopened SQLite store. */
 static void bm_sqlite_resend(fixgw_bench_state *bs, void *arg) {
   (void)arg;
-  fixgw_store_t st;
-  if (sqlite_open(&st, "RESEND", FIXGW_SQLITE_SYNC_GROUP, 4096, 0) != 0) {
-    fixgw_bench_error(bs, "open");
-    return;
-  }
-  uint64_t ns, nt;
-  st.ops->get_seqnums(st.self, &ns, &nt);
-  for (uint64_t s = ns; s <= RESEND_N; s++) st.ops->append(st.self, s, g_msg, MSG_LEN);
-  fixgw_store_destroy(&st);
-  if (sqlite_open(&st, "RESEND", FIXGW_SQLITE_SYNC_GROUP, 4096, 0) != 0) {
-    fixgw_bench_error(bs, "reopen");
-    return;
-  }
-  int cr = open("/proc/self/clear_refs", O_WRONLY);
-  if (cr >= 0) {
-    if (write(cr, "5", 1) != 1) fixgw_bench_label(bs, "peak not reset");
-    close(cr);
-  }
-  long before = vm_hwm_kb();
-  int64_t items = 0;
-  while (fixgw_bench_keep_running_batch(bs, 1)) {
-    st.ops->iter_open(st.self, 1, RESEND_N);
-    uint64_t seq;
-    const char *m;
-    size_t len;
-    int64_t k = 0;
-    while (st.ops->iter_next(st.self, &seq, &m, &len) == 0) {
-      fixgw_bench_sink(m);
-      k++;
-    }
-    st.ops->iter_close(st.self);
-    if (k != RESEND_N) fixgw_bench_error(bs, "count");
-    items += k;
-  }
-  fixgw_bench_set_items(bs, items);
-  fixgw_bench_counter(bs, "peak_rss_growth_kb", (double)(vm_hwm_kb() - before), false, false);
-  fixgw_store_destroy(&st);
+  run_resend(bs, sqlite_open_resend);
 }
 #endif
 
