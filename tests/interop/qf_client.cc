@@ -54,6 +54,8 @@
 #include <quickfix/SessionSettings.h>
 #include <quickfix/SocketInitiator.h>
 
+#include "qf_stderr_log.h"
+
 #include <signal.h>
 #include <time.h>
 #include <unistd.h>
@@ -81,32 +83,6 @@ int64_t now_ns() {
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
-
-/* ------------------------------------------------------------------ log */
-
-class StderrEventLog : public FIX::Log {
-public:
-  explicit StderrEventLog(std::string prefix) : m_prefix(std::move(prefix)) {}
-  void clear() override {}
-  void backup() override {}
-  void onIncoming(const std::string &) override {}
-  void onOutgoing(const std::string &) override {}
-  void onEvent(const std::string &s) override {
-    std::fprintf(stderr, "%s: %s%s\n", g_prog, m_prefix.c_str(), s.c_str());
-  }
-
-private:
-  std::string m_prefix;
-};
-
-class StderrEventLogFactory : public FIX::LogFactory {
-public:
-  FIX::Log *create() override { return new StderrEventLog(""); }
-  FIX::Log *create(const FIX::SessionID &id) override {
-    return new StderrEventLog(id.toString() + ": ");
-  }
-  void destroy(FIX::Log *log) override { delete log; }
-};
 
 /* ---------------------------------------------------------- application */
 
@@ -614,7 +590,7 @@ int main(int argc, char **argv) {
     if (log)
       log_factory.reset(new FIX::FileLogFactory(settings));
     else if (verbose)
-      log_factory.reset(new StderrEventLogFactory());
+      log_factory.reset(new StderrEventLogFactory(g_prog));
     if (log_factory)
       initiator.reset(new FIX::SocketInitiator(app, *store, settings, *log_factory));
     else

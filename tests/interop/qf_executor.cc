@@ -59,6 +59,8 @@
 #include <quickfix/SocketAcceptor.h>
 #include <quickfix/ThreadedSocketAcceptor.h>
 
+#include "qf_stderr_log.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -80,34 +82,6 @@
 namespace {
 
 const char *g_prog = "qf-executor";
-
-/* ------------------------------------------------------------------ log */
-
-/* QuickFIX's session events (logon, logout, disconnects, rejects) on
- * stderr; stdout carries only the READY line. */
-class StderrEventLog : public FIX::Log {
-public:
-  explicit StderrEventLog(std::string prefix) : m_prefix(std::move(prefix)) {}
-  void clear() override {}
-  void backup() override {}
-  void onIncoming(const std::string &) override {}
-  void onOutgoing(const std::string &) override {}
-  void onEvent(const std::string &s) override {
-    std::fprintf(stderr, "%s: %s%s\n", g_prog, m_prefix.c_str(), s.c_str());
-  }
-
-private:
-  std::string m_prefix;
-};
-
-class StderrEventLogFactory : public FIX::LogFactory {
-public:
-  FIX::Log *create() override { return new StderrEventLog(""); }
-  FIX::Log *create(const FIX::SessionID &id) override {
-    return new StderrEventLog(id.toString() + ": ");
-  }
-  void destroy(FIX::Log *log) override { delete log; }
-};
 
 /* ---------------------------------------------------------- application */
 
@@ -427,7 +401,7 @@ int main(int argc, char **argv) {
       if (log)
         log_factory.reset(new FIX::FileLogFactory(settings));
       else if (verbose)
-        log_factory.reset(new StderrEventLogFactory());
+        log_factory.reset(new StderrEventLogFactory(g_prog));
       if (threaded) {
         if (log_factory)
           acceptor.reset(new FIX::ThreadedSocketAcceptor(app, *store, settings,
