@@ -69,7 +69,7 @@ static inline int fixgw__digits_swar(uint64_t w, unsigned nd, uint64_t *out) {
  * fixgw/codec.h, beside the getters that call them. */
 
 /* fixgw_to_decimal's reference (a byte at a time), which it falls back to
- * above 8 bytes and is tested against. */
+ * for empty values and above 18 bytes, and is tested against. */
 int fixgw__to_decimal_ref(const char *s, size_t n, fixgw_decimal_t *out);
 
 /* fixgw_to_timestamp's reference (scalar, field by field), which its fast

@@ -94,8 +94,8 @@ static int decimal_parse_slow(const char *s, size_t n, fixgw_decimal_t *out, int
   return 0;
 }
 
-/* The reference: a byte at a time. fixgw_to_decimal gives values of up to
- * 8 bytes to decimal_word and is tested against this. */
+/* The reference: a byte at a time. fixgw_to_decimal and the padded path
+ * give values of up to 8 bytes to word code and are tested against this. */
 int fixgw__to_decimal_ref(const char *s, size_t n, fixgw_decimal_t *out) {
   if (!s || !out) return FIXGW_EINVAL;
   /* Fast path: at most 18 digits cannot overflow, so no significance
@@ -124,37 +124,57 @@ int fixgw__to_decimal_ref(const char *s, size_t n, fixgw_decimal_t *out) {
   return rc;
 }
 
-/* The value of the n bytes (1..8) held in w (byte 0 first; the bytes past
- * n are ignored), at most one '.' among them, neg the sign already read.
- * Right-aligned behind '0' padding, every value is an 8-digit number with
- * the point squeezed out, so one fixed-width conversion serves them all. */
-static inline int decimal_word(uint64_t w, unsigned n, int neg, fixgw_decimal_t *out) {
-  if (n < 8) w = (w << (8 * (8 - n))) | (ZEROS >> (8 * n));
-  uint64_t y = w ^ 0x2E2E2E2E2E2E2E2EULL; /* '.' bytes become zero */
-  uint64_t dot = (y - 0x0101010101010101ULL) & ~y & HIGHS;
-  unsigned frac = 0;
-  if (dot) {
-    /* The lowest flag is the first '.'; later ones are a second '.' or a
-     * borrow artefact, and fail the digit test once this one is gone.
-     * The bytes before it move up over it, a '0' in front. */
-    unsigned k = (unsigned)__builtin_ctzll(dot) >> 3;
-    w = (w & ((~0ULL << (8 * k)) << 8)) | ((w & fixgw__low_bytes(k)) << 8) | '0';
-    frac = 7 - k;
-    if (n == 1) return FIXGW_EFORMAT; /* "." alone */
+/* The value of the m bytes (1..8) held in w (byte 0 first; the bytes past
+ * m are ignored), at most one '.' among them, neg the sign already read.
+ * Digit values are taken first, shifted up so the text ends in the top
+ * byte: the bytes below are zero, leading zero digits, and the garbage
+ * past m falls off the top (a subtraction borrows only upwards, so it
+ * cannot reach the value's own bytes). The lowest byte that is no digit
+ * is a real one (nothing below it borrowed); if it is the '.', the bytes
+ * below move up over it and the borrow it took from the byte above is
+ * given back, which leaves exactly the digits with the point squeezed
+ * out, checked again. One fixed-width conversion then serves every
+ * value. */
+static inline int decimal_word(uint64_t w, unsigned m, int neg, fixgw_decimal_t *out) {
+  uint64_t x = (w - ZEROS) << ((0u - 8 * m) & 63); /* 64 - 8 m */
+  uint64_t bad = (x | (x + 0x7676767676767676ULL)) & HIGHS;
+  int32_t exp = 0;
+  if (bad) {
+    unsigned k8 = (unsigned)__builtin_ctzll(bad) & ~7u; /* bit of its byte */
+    if (((x >> k8) & 0xFF) != (uint8_t)('.' - '0') || m == 1) return FIXGW_EFORMAT;
+    /* With b the point's byte unit and L the bytes below it: L << 8 in
+     * place of L, the point (254 b) gone and the borrow (256 b) given
+     * back, all in one add (mod 2^64 for the top byte). */
+    uint64_t b = 1ULL << k8;
+    x += (x & (b - 1)) * 255 + 2 * b;
+    if ((x | (x + 0x7676767676767676ULL)) & HIGHS) return FIXGW_EFORMAT;
+    exp = (int32_t)(k8 >> 3) - 7;
   }
-  uint64_t v;
-  if (fixgw__digits_swar(w, 8, &v)) return FIXGW_EFORMAT;
-  out->mant = neg ? -(int64_t)v : (int64_t)v;
-  out->exp = -(int32_t)frac;
+  /* Digit values (at most 9 each) merged in pairs, fours, then eight:
+   * no lane overflows into its neighbour at any step. */
+  x = (x * (10 * 256 + 1)) >> 8;
+  x = ((x & 0x00FF00FF00FF00FFULL) * (100 * 65536 + 1)) >> 16;
+  x = ((x & 0x0000FFFF0000FFFFULL) * (10000 * (1ULL << 32) + 1)) >> 32;
+  out->mant = neg ? -(int64_t)x : (int64_t)x;
+  out->exp = exp;
   return 0;
 }
 
-/* Short values a byte at a time, but the integer part and the fraction
- * each in a loop of their own, so no byte asks "point seen yet?". Word
- * loads would need 8 readable bytes, which a bare view does not promise;
- * values inside a parsed message take decimal_word (the getter). */
-int fixgw_to_decimal(const char *s, size_t n, fixgw_decimal_t *out) {
-  if (!s || !out) return FIXGW_EINVAL;
+static inline uint32_t load32(const char *p) {
+  uint32_t v;
+  memcpy(&v, p, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  v = __builtin_bswap32(v);
+#endif
+  return v;
+}
+
+/* fixgw_to_decimal a byte at a time, for what its word paths leave: the
+ * integer part and the fraction each in a loop of their own, so no byte
+ * asks "point seen yet?"; above 18 bytes the reference. Out of line so
+ * the word paths need no saved registers. */
+static __attribute__((noinline)) int decimal_bytes(const char *s, size_t n,
+                                                   fixgw_decimal_t *out) {
   size_t i = n && s[0] == '-';
   if (FIXGW_UNLIKELY(n - i > 18 || n == i)) return fixgw__to_decimal_ref(s, n, out);
   uint64_t v = 0;
@@ -177,6 +197,32 @@ int fixgw_to_decimal(const char *s, size_t n, fixgw_decimal_t *out) {
   out->mant = i ? -(int64_t)v : (int64_t)v;
   out->exp = exp;
   return 0;
+}
+
+/* Values of 4 to 8 bytes after the sign go to decimal_word, gathered
+ * from s[0..n) alone by two 4-byte loads that overlap; 1 to 3 plain
+ * digits (quantities) are read directly; the rest a byte at a time. */
+int fixgw_to_decimal(const char *s, size_t n, fixgw_decimal_t *out) {
+  if (!s || !out) return FIXGW_EINVAL;
+  size_t i = n && s[0] == '-';
+  size_t m = n - i;
+  const char *p = s + i;
+  if (FIXGW_LIKELY(m - 4 < 5)) {
+    uint64_t w = load32(p) | (uint64_t)load32(p + m - 4) << (8 * (m - 4));
+    return decimal_word(w, (unsigned)m, (int)i, out);
+  }
+  if (m - 1 < 3) {
+    unsigned a = (unsigned)(unsigned char)p[0] - '0', b = (unsigned)(unsigned char)p[m >> 1] - '0',
+             c = (unsigned)(unsigned char)p[m - 1] - '0';
+    if ((a | b | c) <= 9) {
+      /* m 1: a; 2: a b (b == c); 3: a b c. */
+      uint64_t v = m == 1 ? a : m == 2 ? a * 10 + c : a * 100 + b * 10 + c;
+      out->mant = i ? -(int64_t)v : (int64_t)v;
+      out->exp = 0;
+      return 0;
+    }
+  }
+  return decimal_bytes(s, n, out);
 }
 
 int fixgw_to_char(const char *s, size_t n, char *out) {

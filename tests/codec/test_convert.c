@@ -359,6 +359,84 @@ static void test_decimal_matches_reference(void **state) {
   }
 }
 
+/* Every value of up to 7 bytes over digits, '.', '-' and the bytes either
+ * side of the digits ('/' borrows like '.', ':' is one past '9'), through
+ * both word paths against the reference: fixgw_to_decimal with the value
+ * at a guard page's edge (it gathers only s[0..n)), and the padded path
+ * with bytes after the value that would change the answer if they were
+ * taken in. Then the value with a sign in front. */
+static void test_decimal_short_exhaustive(void **state) {
+  (void)state;
+  static const char sym[] = "09.-/:5";
+  enum { NS = sizeof sym - 1, MAXN = 7 };
+  fixgw_guard_t g;
+  char *edge = fixgw_guard_copy(&g, "        ", 8) + 8; /* one past the page's last byte */
+  unsigned long checked = 0;
+  for (size_t n = 0; n <= MAXN; n++) {
+    unsigned long total = 1;
+    for (size_t i = 0; i < n; i++) total *= NS;
+    for (unsigned long c = 0; c < total; c++) {
+      char val[MAXN + 1], pad[MAXN + 16];
+      unsigned long r = c;
+      for (size_t i = 0; i < n; i++, r /= NS) val[i] = sym[r % NS];
+      memcpy(pad, val, n);
+      memcpy(pad + n, "5.5\0015.55", 8);
+      char *q = edge - n;
+      memcpy(q, val, n);
+      fixgw_decimal_t a = {0, 0}, b = {0, 0}, w = {0, 0};
+      int ra = fixgw_to_decimal(q, n, &a), rw = fixgw__decimal_padded(pad, n, &w);
+      int rb = fixgw__to_decimal_ref(q, n, &b);
+      if (ra != rb || (ra == 0 && (a.mant != b.mant || a.exp != b.exp)))
+        fail_msg("decimal '%.*s': fast %s %lld e%d, reference %s %lld e%d", (int)n, val,
+                 fixgw_err_name(ra), (long long)a.mant, a.exp, fixgw_err_name(rb),
+                 (long long)b.mant, b.exp);
+      if (rw != rb || (rw == 0 && (w.mant != b.mant || w.exp != b.exp)))
+        fail_msg("decimal '%.*s': padded %s %lld e%d, reference %s %lld e%d", (int)n, val,
+                 fixgw_err_name(rw), (long long)w.mant, w.exp, fixgw_err_name(rb),
+                 (long long)b.mant, b.exp);
+      checked++;
+    }
+  }
+  fixgw_guard_free(&g);
+  assert_true(checked > 900000);
+}
+
+/* Lengths at and around each path's bounds (3/4 bytes, 8/9, 18/19
+ * digits), signed and not, with the point at every place. */
+static void test_decimal_path_bounds(void **state) {
+  (void)state;
+  static const char digits[] = "98765432109876543210";
+  for (size_t nd = 1; nd <= 20; nd++) {
+    for (size_t at = 0; at <= nd + 1; at++) { /* at == nd + 1: no point */
+      for (int neg = 0; neg < 2; neg++) {
+        char val[32];
+        size_t n = 0;
+        if (neg) val[n++] = '-';
+        for (size_t i = 0; i < nd; i++) {
+          if (i == at) val[n++] = '.';
+          val[n++] = digits[i];
+        }
+        if (at == nd) val[n++] = '.';
+        fixgw_decimal_t a = {0, 0}, b = {0, 0}, w = {0, 0};
+        fixgw_guard_t g;
+        const char *q = fixgw_guard_copy(&g, val, n);
+        int ra = fixgw_to_decimal(q, n, &a), rb = fixgw__to_decimal_ref(q, n, &b);
+        fixgw_guard_free(&g);
+        char pad[48];
+        memcpy(pad, val, n);
+        memcpy(pad + n, "\0019=12\001\001", 8);
+        int rw = fixgw__decimal_padded(pad, n, &w);
+        if (ra != rb || rw != rb || (rb == 0 && (a.mant != b.mant || a.exp != b.exp ||
+                                                 w.mant != b.mant || w.exp != b.exp)))
+          fail_msg("decimal '%.*s': fast %s %lld e%d, padded %s %lld e%d, reference %s %lld e%d",
+                   (int)n, val, fixgw_err_name(ra), (long long)a.mant, a.exp,
+                   fixgw_err_name(rw), (long long)w.mant, w.exp, fixgw_err_name(rb),
+                   (long long)b.mant, b.exp);
+      }
+    }
+  }
+}
+
 static void test_decimal_to_double_rounding(void **state) {
   (void)state;
   /* 8.3952423 is the nearest double to itself only when converted in one
@@ -474,6 +552,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_getters_match_conversions),
       cmocka_unit_test(test_decimal_matches_reference),
+      cmocka_unit_test(test_decimal_short_exhaustive),
+      cmocka_unit_test(test_decimal_path_bounds),
       cmocka_unit_test(test_decimal_to_double_rounding),
       cmocka_unit_test(test_decimal_to_double_division),
       cmocka_unit_test(test_decimal_to_double_slow_path),
