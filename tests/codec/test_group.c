@@ -195,6 +195,86 @@ static void test_flat_matches_rule(void **state) {
   }
 }
 
+/* The same rule on a layout of 19 tags (two 8-tag search steps and a
+ * tail of 3), entries that mostly keep the layout's order, skip one or
+ * more members, or go back, and non-members below, between and above the
+ * members; each entry walked by fixgw_group_next is checked too. */
+static const uint32_t long_tags[] = {269, 270, 15,  271, 272, 273, 274, 275, 336, 625,
+                                     276, 277, 282, 283, 284, 286, 59,  432, 126};
+static const fixgw_group_layout_t long_md = {268, 269, long_tags, 19, NULL, 0};
+
+static void test_long_layout_matches_rule(void **state) {
+  (void)state;
+  static const uint32_t strangers[] = {1, 58, 285, 627, 9999};
+  uint64_t x = 0x9E3779B97F4A7C15ULL;
+  for (int round = 0; round < 4000; round++) {
+    char body[2048];
+    uint32_t tags[80];
+    size_t nt = 0;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    uint64_t r = x;
+    unsigned entries = (unsigned)(r % 6);
+    r /= 6;
+    for (unsigned k = 0; k < entries && nt < 70; k++) {
+      tags[nt++] = 269;
+      unsigned pos = 0, more = (unsigned)(r % 7);
+      r /= 7;
+      for (unsigned j = 0; j < more && nt < 78; j++) {
+        if (r < 64) r ^= x * 0xD6E8FEB86659FD93ULL + (uint64_t)(round * 31 + j);
+        unsigned how = (unsigned)(r % 8);
+        r /= 8;
+        if (how < 4) {
+          pos = pos + 1 + how / 3; /* in order, or one left out */
+        } else if (how < 7) {
+          pos = (unsigned)(r % 19); /* anywhere, back too */
+          r /= 19;
+        } else {
+          tags[nt++] = strangers[r % 5];
+          r /= 5;
+          continue;
+        }
+        if (pos >= 19) pos = 1 + (unsigned)(r % 18);
+        tags[nt++] = long_tags[pos];
+      }
+    }
+    unsigned count = entries - (entries && (x >> 60) == 0) + ((x >> 61) == 7);
+    int len = snprintf(body, sizeof body, "35=W|268=%u|", count);
+    for (size_t k = 0; k < nt; k++)
+      len += snprintf(body + len, sizeof body - (size_t)len, "%u=v|", tags[k]);
+    snprintf(body + len, sizeof body - (size_t)len, "58=end|");
+    /* Reference, with each entry's start. */
+    size_t i = 0, starts[80];
+    unsigned found = 0;
+    while (i < nt && tags[i] == 269) {
+      starts[found++] = i;
+      for (i++; i < nt && tags[i] != 269; i++) {
+        int member = 0;
+        for (unsigned k = 0; k < 19; k++) member |= long_tags[k] == tags[i];
+        if (!member) break;
+      }
+    }
+    int want = found == 0 && count > 0 ? FIXGW_EGROUPDELIM : found != count ? FIXGW_EGROUPCOUNT : 0;
+    ctx_t c;
+    load(&c, body, 8);
+    fixgw_group_t g;
+    int rc = fixgw_group_open(&c.m, &long_md, 0, c.m.nfields, 0, &g);
+    if (rc != want) fail_msg("%s: %s, want %s", body, fixgw_err_name(rc), fixgw_err_name(want));
+    if (!rc) {
+      assert_int_equal(g.end, 4 + i); /* fields 8 9 35 268, then the group's */
+      fixgw_group_entry_t e;
+      for (unsigned k = 0; k < found; k++) {
+        assert_int_equal(fixgw_group_next(&g, &e), 0);
+        assert_int_equal(e.first, 4 + starts[k]);
+        assert_int_equal(e.end, 4 + (k + 1 < found ? starts[k + 1] : i));
+      }
+      assert_int_equal(fixgw_group_next(&g, &e), FIXGW_ENOTFOUND);
+    }
+    fixgw_parser_destroy(&c.p);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_flat),
@@ -202,6 +282,7 @@ int main(void) {
       cmocka_unit_test(test_errors),
       cmocka_unit_test(test_cyclic_layout),
       cmocka_unit_test(test_flat_matches_rule),
+      cmocka_unit_test(test_long_layout_matches_rule),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
