@@ -8,12 +8,13 @@
  * layer turns a verdict into a Reject without knowing why it was given.
  *
  * Cost: one pass over msg->fields; each field is one direct-indexed tag
- * lookup, one probe of the scope's hash table, one stamp (duplicates,
- * required fields) and, for typed fields, one fixgw_to_* conversion or one
- * bitset/binary-search enum check. No allocation, no string compare except
- * for enum values longer than 8 bytes. The tables that make this so (value
- * classes, one-byte enum bitsets, stamps) are built once by
- * fixgw_validator_init().
+ * lookup, one membership bitset test (header, body, trailer) or one probe
+ * of the group's hash table, one stamp (duplicates, required fields) and,
+ * for typed fields, one fixgw_to_* conversion or one bitset/binary-search
+ * enum check; a one-byte MsgType is found by table. No allocation, no
+ * string compare except for enum values longer than 8 bytes. The tables
+ * that make this so (value classes, scope bitsets, one-byte enum bitsets,
+ * MsgTypes, stamps) are built once by fixgw_validator_init().
  *
  * Group walking (fixgw_dict_group_*) yields the codec's own group views
  * (fixgw_group_t, fixgw_group_entry_t, layouts from fixgw_dict_t), so

@@ -65,24 +65,36 @@ int fixgw_reject_from_parse_error(const fixgw_parse_error_t *pe,
  * indices (a load and a shift, against the three dependent loads of a
  * scope hash probe): per 64 field indices, a word of members and a word
  * of required members, side by side. Groups, whose entries need member
- * positions (order, delimiter), use the dictionary's hash tables. */
+ * positions (order, delimiter), use the dictionary's hash tables.
+ *
+ * Bit fi + 1 stands for field index fi, and cls[-1] and fstamps[-1]
+ * exist, so the fast path indexes all three by tag_direct[tag] itself:
+ * an undefined tag (0) lands on bit 0, which no scope has. */
 struct fixgw__vdict {
   const fixgw_dict_t *d;
   uint32_t stamp_base; /* group stamps of member k of this dict: [base + k] */
-  uint32_t swords;     /* words per scope bitset: 2 * ceil(nfields / 64) */
-  const uint8_t *cls;  /* per field index */
+  uint32_t swords;     /* words per scope bitset: 2 * ceil((nfields + 1) / 64) */
+  const uint8_t *cls;  /* per field index; [-1] is 0 */
   const uint16_t *cset; /* per field index: bitset index (CLS_CSET only) */
   const uint64_t (*bits)[4];
   const uint32_t *soff; /* per scope: offset of its bitset in sbits */
   const uint64_t *sbits;
-  uint32_t *fstamps;   /* per field index: header/body/trailer stamps */
+  uint32_t *fstamps;   /* per field index: header/body/trailer stamps; [-1] unused */
+  /* One-byte MsgTypes (most of the traffic) -> msgs[] index + 1, 0 none:
+   * fixgw_dict_msg's answer, read off without hashing. */
+  const uint16_t *msg1;
+  /* Tags below it take the fast path: the dictionary's ntag_direct, or 0
+   * if tag_direct[0] is not 0 (no loader makes such a table). */
+  uint32_t fast_lim;
 };
 
 static inline int sb_member(const struct fixgw__vdict *vd, uint32_t soff, uint32_t fi) {
-  return (int)((vd->sbits[soff + (fi >> 6) * 2] >> (fi & 63)) & 1u);
+  const uint32_t b = fi + 1;
+  return (int)((vd->sbits[soff + (b >> 6) * 2] >> (b & 63)) & 1u);
 }
 static inline uint32_t sb_required(const struct fixgw__vdict *vd, uint32_t soff, uint32_t fi) {
-  return (uint32_t)((vd->sbits[soff + (fi >> 6) * 2 + 1] >> (fi & 63)) & 1u);
+  const uint32_t b = fi + 1;
+  return (uint32_t)((vd->sbits[soff + (b >> 6) * 2 + 1] >> (b & 63)) & 1u);
 }
 
 void fixgw_validator_config_default(fixgw_validator_config_t *cfg,
@@ -138,12 +150,13 @@ int fixgw_validator_init(fixgw_validator_t *v,
   for (uint32_t j = 0; j < nd; j++) {
     const fixgw_dict_t *d = dicts[j];
     uint32_t nflat = d->nscopes - d->ngroups;
-    size += align8(d->nfields);
+    size += align8((size_t)d->nfields + 1);
     size += align8((size_t)d->nfields * sizeof(uint16_t));
     size += (size_t)n_csets(d) * 32;
     size += align8((size_t)d->nscopes * sizeof(uint32_t));
-    size += (size_t)nflat * 2 * ((d->nfields + 63) / 64) * sizeof(uint64_t);
-    size += align8((size_t)d->nfields * sizeof(uint32_t));
+    size += (size_t)nflat * 2 * ((d->nfields + 64) / 64) * sizeof(uint64_t);
+    size += align8(((size_t)d->nfields + 1) * sizeof(uint32_t));
+    size += 256 * sizeof(uint16_t);
   }
   char *mem = fixgw__alloc(cfg->allocator, size);
   if (!mem) return FIXGW_ENOMEM;
@@ -162,8 +175,8 @@ int fixgw_validator_init(fixgw_validator_t *v,
   for (uint32_t j = 0; j < nd; j++) {
     const fixgw_dict_t *d = dicts[j];
     struct fixgw__vdict *vd = &v->vd_[j];
-    uint8_t *cls = (uint8_t *)p;
-    p += align8(d->nfields);
+    uint8_t *cls = (uint8_t *)p + 1;
+    p += align8((size_t)d->nfields + 1);
     uint16_t *cset = (uint16_t *)(void *)p;
     p += align8((size_t)d->nfields * sizeof(uint16_t));
     uint64_t(*bits)[4] = (uint64_t(*)[4])(void *)p;
@@ -193,7 +206,7 @@ int fixgw_validator_init(fixgw_validator_t *v,
     uint32_t *soff = (uint32_t *)(void *)p;
     p += align8((size_t)d->nscopes * sizeof(uint32_t));
     uint64_t *sbits = (uint64_t *)(void *)p;
-    uint32_t swords = 2 * ((d->nfields + 63) / 64), at = 0;
+    uint32_t swords = 2 * ((d->nfields + 64) / 64), at = 0;
     for (uint32_t sc = 0; sc < d->nscopes; sc++) {
       const fixgw_dict_scope_t *s = &d->scopes[sc];
       if (s->kind == FIXGW_DICT_SCOPE_GROUP) {
@@ -203,15 +216,24 @@ int fixgw_validator_init(fixgw_validator_t *v,
       soff[sc] = at;
       for (uint32_t k = 0; k < s->nmembers; k++) {
         const fixgw_dict_member_t *mb = &d->members[s->members + k];
-        sbits[at + (mb->field >> 6) * 2] |= 1ull << (mb->field & 63);
-        if (mb->flags & FIXGW_DICT_M_REQUIRED)
-          sbits[at + (mb->field >> 6) * 2 + 1] |= 1ull << (mb->field & 63);
+        const uint32_t b = mb->field + 1u;
+        sbits[at + (b >> 6) * 2] |= 1ull << (b & 63);
+        if (mb->flags & FIXGW_DICT_M_REQUIRED) sbits[at + (b >> 6) * 2 + 1] |= 1ull << (b & 63);
       }
       at += swords;
     }
     p += (size_t)at * sizeof(uint64_t);
-    vd->fstamps = (uint32_t *)(void *)p;
-    p += align8((size_t)d->nfields * sizeof(uint32_t));
+    vd->fstamps = (uint32_t *)(void *)p + 1;
+    p += align8(((size_t)d->nfields + 1) * sizeof(uint32_t));
+    uint16_t *msg1 = (uint16_t *)(void *)p;
+    p += 256 * sizeof(uint16_t);
+    for (unsigned ch = 0; ch < 256; ch++) {
+      const char s1 = (char)ch;
+      const fixgw_dict_msg_t *dm = fixgw_dict_msg(d, &s1, 1);
+      msg1[ch] = dm ? (uint16_t)(dm - d->msgs + 1) : 0;
+    }
+    vd->msg1 = msg1;
+    vd->fast_lim = d->ntag_direct && d->tag_direct[0] ? 0 : d->ntag_direct;
     vd->soff = soff;
     vd->sbits = sbits;
     vd->swords = swords;
@@ -264,14 +286,19 @@ typedef struct ctx {
   uint32_t checks;
 } ctx_t;
 
-static inline uint32_t next_id(fixgw_validator_t *v) {
-  if (FIXGW_UNLIKELY(++v->epoch_ == 0)) {
+/* The first of k (1..3) fresh stamp ids. When the ids would wrap, every
+ * stamp is cleared and the count starts again, so no stale stamp can
+ * equal a new id. */
+static inline uint32_t next_ids(fixgw_validator_t *v, uint32_t k) {
+  if (FIXGW_UNLIKELY(v->epoch_ > UINT32_MAX - k)) {
     memset(v->stamps_, 0, (size_t)v->nstamps_ * sizeof(uint32_t));
     for (uint32_t j = 0; j < v->nvd_; j++)
-      memset(v->vd_[j].fstamps, 0, (size_t)v->vd_[j].d->nfields * sizeof(uint32_t));
-    v->epoch_ = 1;
+      memset(v->vd_[j].fstamps - 1, 0, ((size_t)v->vd_[j].d->nfields + 1) * sizeof(uint32_t));
+    v->epoch_ = 0;
   }
-  return v->epoch_;
+  const uint32_t first = v->epoch_ + 1;
+  v->epoch_ += k;
+  return first;
 }
 
 static int fail(ctx_t *c, int reason, uint32_t tag, uint32_t index) {
@@ -283,14 +310,14 @@ static int fail(ctx_t *c, int reason, uint32_t tag, uint32_t index) {
 
 /* Inline, like level_close's test: three of each per message, where a
  * call costs about what they do. */
-static inline __attribute__((always_inline)) void level_open(fixgw_validator_t *v, level_t *l,
+static inline __attribute__((always_inline)) void level_open(level_t *l,
                                                              const struct fixgw__vdict *vd,
-                                                             uint32_t scope) {
+                                                             uint32_t scope, uint32_t id) {
   l->vd = vd;
   l->sc = &vd->d->scopes[scope];
   l->sbase = vd->stamp_base + l->sc->members;
   l->soff = vd->soff[scope];
-  l->id = next_id(v);
+  l->id = id;
   l->nreq = 0;
   l->last = -1;
 }
@@ -413,8 +440,8 @@ static inline int plain_number(const char *s, size_t n, int dots) {
  * field that is not enumerated. Anything else, failures included, goes
  * the full way, so the answer is the same. */
 static inline __attribute__((always_inline)) int check_value(
-    uint32_t checks, const struct fixgw__vdict *vd, uint32_t fi, const fixgw_field_t *f) {
-  const uint32_t cls = vd->cls[fi];
+    uint32_t checks, const struct fixgw__vdict *vd, uint32_t fi, uint32_t cls,
+    const fixgw_field_t *f) {
   const char *s = f->val;
   const size_t n = f->len;
   if (FIXGW_LIKELY(n != 0)) {
@@ -453,6 +480,16 @@ static int in_group_under(const fixgw_dict_t *d, uint32_t s, uint32_t fi,
 
 enum { PH_HEADER = 0, PH_BODY = 1, PH_TRAILER = 2 };
 
+/* fixgw_dict_msg(vd->d, s, n), a one-byte MsgType by table. */
+static inline const fixgw_dict_msg_t *msg_find(const struct fixgw__vdict *vd, const char *s,
+                                               size_t n) {
+  if (n == 1 && s) {
+    const uint32_t k = vd->msg1[(unsigned char)s[0]];
+    return k ? &vd->d->msgs[k - 1] : NULL;
+  }
+  return fixgw_dict_msg(vd->d, s, n);
+}
+
 /* Resolve the body's dictionary and scope. Returns 0, a reject, or
  * FIXGW_ENODICT. *vd_out NULL with 0 means "unknown MsgType, lenient". */
 static int resolve_body(ctx_t *c, const struct fixgw__vdict **vd_out,
@@ -460,7 +497,7 @@ static int resolve_body(ctx_t *c, const struct fixgw__vdict **vd_out,
   fixgw_validator_t *v = c->v;
   const fixgw_msg_t *m = c->m;
   const struct fixgw__vdict *vd = &v->vd_[0];
-  const fixgw_dict_msg_t *dm = fixgw_dict_msg(vd->d, m->msgtype.ptr, m->msgtype.len);
+  const fixgw_dict_msg_t *dm = msg_find(vd, m->msgtype.ptr, m->msgtype.len);
   if (!dm && vd->d->transport) {
     /* An application message: ApplVerID (1128) in the header, else the
      * session default. */
@@ -480,7 +517,7 @@ static int resolve_body(ctx_t *c, const struct fixgw__vdict **vd_out,
     }
     if ((unsigned)ver >= FIXGW_DICT_COUNT_ || v->app_vd_[ver] < 0) return FIXGW_ENODICT;
     vd = &v->vd_[v->app_vd_[ver]];
-    dm = fixgw_dict_msg(vd->d, m->msgtype.ptr, m->msgtype.len);
+    dm = msg_find(vd, m->msgtype.ptr, m->msgtype.len);
   }
   *vd_out = vd;
   *scope_out = dm ? (int32_t)dm->body : -1;
@@ -498,7 +535,7 @@ static int push_group(ctx_t *c, level_t *stk, uint32_t *depth,
   if (FIXGW_UNLIKELY(*depth == FIXGW_DICT_MAX_DEPTH))
     return fail(c, FIXGW_SRR_GROUP_FIELDS_OUT_OF_ORDER, f->tag, i);
   level_t *g = &stk[(*depth)++];
-  level_open(c->v, g, vd, gs);
+  level_open(g, vd, gs, next_ids(c->v, 1));
   g->count_i = i;
   g->entries = 0;
   g->delim = vd->d->layouts[gs].delim_tag;
@@ -506,6 +543,37 @@ static int push_group(ctx_t *c, level_t *stk, uint32_t *depth,
   g->count_ok = fixgw_to_uint(f->val, f->len, &cnt) == 0 && cnt <= UINT32_MAX;
   g->count = g->count_ok ? (uint32_t)cnt : 0;
   return 0;
+}
+
+/* The fast path's copy of the message-level instance being filled (the
+ * header, body or trailer) while no group is open, in locals: the stamp
+ * stores could otherwise alias the level's members and force reloads.
+ * nreq counts the required members it saw since the last sync into l. */
+typedef struct fast {
+  level_t *l; /* NULL: every field goes the full way */
+  const uint16_t *tag_direct;
+  const uint64_t *bits; /* l's scope bitset */
+  const uint8_t *cls1;  /* cls and fstamps by field index + 1 */
+  uint32_t *fstamps1;
+  uint32_t lim; /* tags below it may take the fast path */
+  uint32_t id;
+  uint32_t nreq;
+} fast_t;
+
+/* Point f at l (NULL: none). skip_lim: the first tag the walk skips as a
+ * user field (UINT32_MAX when those are checked). */
+static inline void fast_enter(fast_t *f, level_t *l, uint32_t skip_lim) {
+  f->l = l;
+  f->nreq = 0;
+  f->lim = 0;
+  if (!l) return;
+  const struct fixgw__vdict *vd = l->vd;
+  f->lim = vd->fast_lim < skip_lim ? vd->fast_lim : skip_lim;
+  f->tag_direct = vd->d->tag_direct;
+  f->bits = vd->sbits + l->soff;
+  f->cls1 = vd->cls - 1;
+  f->fstamps1 = vd->fstamps - 1;
+  f->id = l->id;
 }
 
 int fixgw_validate(fixgw_validator_t *v, const fixgw_msg_t *m,
@@ -521,6 +589,7 @@ int fixgw_validate(fixgw_validator_t *v, const fixgw_msg_t *m,
   ctx_t c = {v, m, rej, v->cfg_.checks};
   const uint32_t checks = c.checks;
   const uint32_t user_min = v->cfg_.user_tag_min;
+  const uint32_t skip_lim = (checks & FIXGW_VAL_USER_FIELDS) ? UINT32_MAX : user_min;
   const struct fixgw__vdict *tv = &v->vd_[0]; /* header, trailer */
   const fixgw_dict_t *td = tv->d;
   fixgw_version want = td->transport ? FIXGW_V_FIXT11
@@ -534,25 +603,56 @@ int fixgw_validate(fixgw_validator_t *v, const fixgw_msg_t *m,
   const fixgw_dict_t *bd = bv->d;
 
   level_t msgl[3];
-  level_open(v, &msgl[PH_HEADER], tv, td->header);
-  level_open(v, &msgl[PH_TRAILER], tv, td->trailer);
-  if (body_scope >= 0) level_open(v, &msgl[PH_BODY], bv, (uint32_t)body_scope);
+  const uint32_t id0 = next_ids(v, 3);
+  level_open(&msgl[PH_HEADER], tv, td->header, id0);
+  level_open(&msgl[PH_TRAILER], tv, td->trailer, id0 + 1);
+  if (body_scope >= 0) level_open(&msgl[PH_BODY], bv, (uint32_t)body_scope, id0 + 2);
   level_t stk[FIXGW_DICT_MAX_DEPTH];
   uint32_t depth = 0;
   int phase = PH_HEADER;
   const uint32_t hoff = msgl[PH_HEADER].soff, toff = msgl[PH_TRAILER].soff;
   const uint32_t boff = body_scope >= 0 ? msgl[PH_BODY].soff : 0;
   uint32_t *const stamps = v->stamps_;
+  fast_t fs;
+  fast_enter(&fs, &msgl[PH_HEADER], skip_lim);
 
+  const fixgw_field_t *const fields = m->fields;
   const uint32_t n = m->nfields;
   for (uint32_t i = 0; i < n; i++) {
-    const fixgw_field_t *f = &m->fields[i];
+    const fixgw_field_t *f = &fields[i];
     const uint32_t tag = f->tag;
+    /* ---- fast: a member of the current message-level scope, no group
+     * open, not a count field. The full walk's first branch for its
+     * phase, taken with the same answer; anything else goes the full
+     * way. */
+    if (FIXGW_LIKELY(tag < fs.lim)) {
+      const uint32_t b = fs.tag_direct[tag]; /* field index + 1, 0: undefined */
+      const uint64_t *w = fs.bits + (b >> 6) * 2;
+      const uint32_t cls = fs.cls1[b];
+      if (FIXGW_LIKELY(((w[0] >> (b & 63)) & 1) && !(cls & CLS_COUNT))) {
+        uint32_t *st = &fs.fstamps1[b];
+        if (FIXGW_UNLIKELY(*st == fs.id)) {
+          if (checks & FIXGW_VAL_REPEATED) return fail(&c, FIXGW_SRR_TAG_REPEATED, tag, i);
+          continue;
+        }
+        *st = fs.id;
+        fs.nreq += (uint32_t)(w[1] >> (b & 63)) & 1u;
+        /* MsgType's value was judged by resolve_body (11, not 5). */
+        if (i != 2) {
+          int r = check_value(checks, fs.l->vd, b - 1, cls, f);
+          if (FIXGW_UNLIKELY(r >= 0)) return fail(&c, r, tag, i);
+        }
+        continue;
+      }
+    }
+    if (fs.l) fs.l->nreq += fs.nreq;
+
+    /* ---- the full way */
     if (FIXGW_UNLIKELY(tag == 0)) {
       if (checks & FIXGW_VAL_TAG_NUMBER) return fail(&c, FIXGW_SRR_INVALID_TAG_NUMBER, 0, i);
-      continue;
+      goto next_field;
     }
-    if (tag >= user_min && !(checks & FIXGW_VAL_USER_FIELDS)) continue;
+    if (tag >= user_min && !(checks & FIXGW_VAL_USER_FIELDS)) goto next_field;
 
     level_t *l;
     int32_t pos, fi;
@@ -565,7 +665,7 @@ int fixgw_validate(fixgw_validator_t *v, const fixgw_msg_t *m,
         g->entries++;
         if ((checks & FIXGW_VAL_GROUP_COUNT) && g->count_ok && g->entries > g->count)
           return fail(&c, FIXGW_SRR_GROUP_COUNT, m->fields[g->count_i].tag, g->count_i);
-        g->id = next_id(v);
+        g->id = next_ids(v, 1);
         g->nreq = 0;
         g->last = -1;
         l = g;
@@ -623,9 +723,9 @@ int fixgw_validate(fixgw_validator_t *v, const fixgw_msg_t *m,
       } else if (body_scope < 0 && bfi >= 0 &&
                  (tfi < 0 || !sb_member(tv, hoff, (uint32_t)tfi))) {
         /* Unknown MsgType, lenient: any defined tag, values checked. */
-        int r = check_value(checks, bv, (uint32_t)bfi, f);
+        int r = check_value(checks, bv, (uint32_t)bfi, bv->cls[bfi], f);
         if (r >= 0) return fail(&c, r, tag, i);
-        continue;
+        goto next_field;
       } else {
         fi = tfi;
         goto misplaced;
@@ -653,14 +753,14 @@ int fixgw_validate(fixgw_validator_t *v, const fixgw_msg_t *m,
       }
       if (fi < 0 && bfi < 0) {
         if (checks & FIXGW_VAL_UNDEFINED) return fail(&c, FIXGW_SRR_UNDEFINED_TAG, tag, i);
-        continue;
+        goto next_field;
       }
       if (body_scope >= 0 && bfi >= 0 &&
           in_group_under(bd, (uint32_t)body_scope, (uint32_t)bfi, 0))
         return fail(&c, FIXGW_SRR_GROUP_FIELDS_OUT_OF_ORDER, tag, i);
       if (checks & FIXGW_VAL_TAG_IN_MSG)
         return fail(&c, FIXGW_SRR_TAG_NOT_DEFINED_FOR_MSGTYPE, tag, i);
-      continue;
+      goto next_field;
     }
 
   top_member: {
@@ -668,12 +768,11 @@ int fixgw_validate(fixgw_validator_t *v, const fixgw_msg_t *m,
       uint32_t *st = &vd->fstamps[fi];
       if (FIXGW_UNLIKELY(*st == l->id)) {
         if (checks & FIXGW_VAL_REPEATED) return fail(&c, FIXGW_SRR_TAG_REPEATED, tag, i);
-        continue;
+        goto next_field;
       }
       *st = l->id;
       l->nreq += sb_required(vd, l->soff, (uint32_t)fi);
-      /* MsgType's value was judged by resolve_body (11, not 5). */
-      int r = i == 2 ? -1 : check_value(checks, vd, (uint32_t)fi, f);
+      int r = i == 2 ? -1 : check_value(checks, vd, (uint32_t)fi, vd->cls[fi], f);
       if (FIXGW_UNLIKELY(r >= 0)) return fail(&c, r, tag, i);
       if (FIXGW_UNLIKELY(vd->cls[fi] & CLS_COUNT)) {
         pos = fixgw_dict_scope_find(vd->d, l->sc, (uint32_t)fi);
@@ -682,7 +781,7 @@ int fixgw_validate(fixgw_validator_t *v, const fixgw_msg_t *m,
             (rc = push_group(&c, stk, &depth, vd, mb->group, f, i)))
           return rc;
       }
-      continue;
+      goto next_field;
     }
 
   member: {
@@ -690,14 +789,21 @@ int fixgw_validate(fixgw_validator_t *v, const fixgw_msg_t *m,
       stamps[l->sbase + (uint32_t)pos] = l->id;
       l->last = pos;
       l->nreq += mb->flags & FIXGW_DICT_M_REQUIRED;
-      int r = check_value(checks, l->vd, mb->field, f);
+      int r = check_value(checks, l->vd, mb->field, l->vd->cls[mb->field], f);
       if (FIXGW_UNLIKELY(r >= 0)) return fail(&c, r, tag, i);
       if ((mb->flags & FIXGW_DICT_M_GROUP) &&
           (rc = push_group(&c, stk, &depth, l->vd, mb->group, f, i)))
         return rc;
     }
-  next_field:;
+  next_field:
+    fast_enter(&fs,
+               depth > 0              ? NULL
+               : phase != PH_BODY     ? &msgl[phase]
+               : body_scope >= 0      ? &msgl[PH_BODY]
+                                      : NULL,
+               skip_lim);
   }
+  if (fs.l) fs.l->nreq += fs.nreq;
 
   /* End of the message: close what is open, innermost first. */
   while (depth > 0) {

@@ -424,6 +424,174 @@ static void test_value_edges(void **state) {
   }
 }
 
+/* One verdict of a case table: the return code, reason, RefTagID and
+ * field index. */
+typedef struct vexp {
+  const char *body;
+  int rc, reason;
+  unsigned tag, index; /* index: UINT32_MAX for "msg->nfields" */
+} vexp_t;
+
+static void check_exp(fixgw_validator_t *v, const char *begin, const vexp_t *e, size_t k) {
+  fixgw_msg_t m;
+  fixgw_reject_t rej;
+  parse_case(begin, e->body, &m);
+  int rc = fixgw_validate(v, &m, &rej);
+  uint32_t index = e->index == UINT32_MAX ? m.nfields : e->index;
+  if (rc != e->rc || rej.reason != e->reason || (e->reason >= 0 && rej.ref_tag != e->tag) ||
+      (rc == FIXGW_EREJECT && rej.field_index != index))
+    fail_msg("case %zu (%s): got %s reason %d tag %u index %u, want reason %d tag %u index %u",
+             k, e->body, fixgw_err_name(rc), rej.reason, rej.ref_tag, rej.field_index,
+             e->reason, e->tag, index);
+}
+
+#define VC_REJ(body, reason, tag, index) {body, FIXGW_EREJECT, reason, tag, index}
+#define VC_OK(body) {body, 0, -1, 0, 0}
+#define VC_END UINT32_MAX
+
+/* The walk takes members of the header, body and trailer by a fast path
+ * and leaves the rest (phase changes, groups, count fields, anything
+ * wrong) to the full one; these cases sit on that seam, on one validator
+ * whose stamps carry over from case to case. */
+static void test_fast_seams(void **state) {
+  (void)state;
+  static const vexp_t strict[] = {
+      VC_OK(VC_NOS),
+      /* Required fields missing, counted partly on each path. */
+      VC_REJ("35=D|49=SNDR|34=2|52=20240315-13:30:00.000|" VC_NOS_BODY,
+             FIXGW_SRR_REQUIRED_TAG_MISSING, 56, 6),
+      VC_REJ("35=D|" VC_HDR "11=ORD1|21=1|55=IBM|60=" VC_TS "|38=100|40=2|44=10.5|59=0|",
+             FIXGW_SRR_REQUIRED_TAG_MISSING, 54, 15),
+      VC_OK("35=D|" VC_HDR "21=1|55=IBM|54=1|60=" VC_TS "|38=100|40=2|11=ORD1|"),
+      /* Repeats: in the header, of the body's first (full-path) field
+       * later on the fast path, in the trailer. */
+      VC_REJ("35=D|49=SNDR|49=SNDR|56=TRGT|34=2|52=20240315-13:30:00.000|" VC_NOS_BODY,
+             FIXGW_SRR_TAG_REPEATED, 49, 4),
+      VC_REJ(VC_NOS "11=ORD2|", FIXGW_SRR_TAG_REPEATED, 11, 16),
+      VC_REJ(VC_NOS "93=2|89=ab|93=2|", FIXGW_SRR_TAG_REPEATED, 93, 18),
+      /* Back to the body from the trailer; a header tag in the body. */
+      VC_REJ(VC_NOS "93=2|89=ab|55=IBM|", FIXGW_SRR_TAG_OUT_OF_ORDER, 55, 18),
+      VC_REJ(VC_NOS "49=X|", FIXGW_SRR_TAG_OUT_OF_ORDER, 49, 16),
+      /* A body tag before the header is complete. */
+      VC_REJ("35=D|49=SNDR|11=ORD1|56=TRGT|34=2|52=20240315-13:30:00.000|21=1|55=IBM|54=1|"
+             "60=" VC_TS "|38=100|40=2|",
+             FIXGW_SRR_REQUIRED_TAG_MISSING, 56, 4),
+      /* A count field ends the fast run, its group the full walk's. */
+      VC_OK(VC_NOS "453=1|448=P1|447=D|452=1|58=after|"),
+      VC_REJ(VC_NOS "453=1|448=P1|447=D|452=1|58=after|58=again|", FIXGW_SRR_TAG_REPEATED, 58,
+             21),
+      /* One-byte MsgTypes, known and not. */
+      VC_REJ("35=~|" VC_HDR, FIXGW_SRR_INVALID_MSGTYPE, 35, 2),
+      VC_OK("35=0|" VC_HDR),
+      VC_REJ("35=0|" VC_HDR "11=X|", FIXGW_SRR_TAG_NOT_DEFINED_FOR_MSGTYPE, 11, 7),
+      VC_OK(VC_NOS),
+  };
+  fixgw_validator_t v;
+  init_for(&v, "FIX.4.4", FIXGW_VAL_ALL);
+  for (size_t k = 0; k < sizeof strict / sizeof strict[0]; k++)
+    check_exp(&v, "FIX.4.4", &strict[k], k);
+
+  /* A repeat that is let through must not count twice as a required
+   * field seen. */
+  static const vexp_t repeats_ok[] = {
+      VC_REJ("35=D|" VC_HDR "11=ORD1|11=ORD1|21=1|55=IBM|60=" VC_TS "|38=100|40=2|",
+             FIXGW_SRR_REQUIRED_TAG_MISSING, 54, 14),
+      VC_REJ("35=D|49=SNDR|49=SNDR|34=2|52=20240315-13:30:00.000|" VC_NOS_BODY,
+             FIXGW_SRR_REQUIRED_TAG_MISSING, 56, 7),
+      VC_OK(VC_NOS "55=IBM|"),
+  };
+  assert_int_equal(fixgw_validator_set_checks(&v, FIXGW_VAL_ALL & ~FIXGW_VAL_REPEATED), 0);
+  for (size_t k = 0; k < sizeof repeats_ok / sizeof repeats_ok[0]; k++)
+    check_exp(&v, "FIX.4.4", &repeats_ok[k], k);
+
+  /* Unknown MsgType, lenient: no fast path, values still checked. */
+  static const vexp_t lenient_type[] = {
+      VC_OK("35=~|" VC_HDR "55=IBM|55=IBM|"),
+      VC_REJ("35=~|" VC_HDR "55=IBM|54=Z|", FIXGW_SRR_VALUE_INCORRECT, 54, 8),
+  };
+  assert_int_equal(fixgw_validator_set_checks(&v, FIXGW_VAL_ALL & ~FIXGW_VAL_MSGTYPE), 0);
+  for (size_t k = 0; k < sizeof lenient_type / sizeof lenient_type[0]; k++)
+    check_exp(&v, "FIX.4.4", &lenient_type[k], k);
+  fixgw_validator_destroy(&v);
+
+  /* user_tag_min below standard tags: with user fields skipped, 52 and up
+   * are not seen at all (so required ones are missing); checked, they
+   * are judged as usual. */
+  fixgw_validator_config_t cfg;
+  fixgw_validator_config_default(&cfg, fixgw_dict_fix44());
+  cfg.user_tag_min = 50;
+  cfg.checks = FIXGW_VAL_ALL & ~FIXGW_VAL_USER_FIELDS;
+  assert_int_equal(fixgw_validator_init(&v, &cfg), 0);
+  const vexp_t skipped = VC_REJ(VC_NOS "55=X|", FIXGW_SRR_REQUIRED_TAG_MISSING, 56, 7);
+  check_exp(&v, "FIX.4.4", &skipped, 0);
+  assert_int_equal(fixgw_validator_set_checks(&v, FIXGW_VAL_ALL), 0);
+  const vexp_t checked = VC_REJ(VC_NOS "55=X|", FIXGW_SRR_TAG_REPEATED, 55, 16);
+  check_exp(&v, "FIX.4.4", &checked, 0);
+  fixgw_validator_destroy(&v);
+}
+
+/* The one-byte MsgType table is per dictionary: the same message, by
+ * hand given each version, through validators of FIX 4.2 and 4.4 in
+ * turn, where OrderCapacity (528) exists only in 4.4. */
+static void test_msgtype_per_dict(void **state) {
+  (void)state;
+  fixgw_validator_t v44, v42;
+  init_for(&v44, "FIX.4.4", FIXGW_VAL_ALL);
+  init_for(&v42, "FIX.4.2", FIXGW_VAL_ALL);
+  fixgw_msg_t m;
+  parse_case("FIX.4.4", VC_NOS "528=A|", &m);
+  for (int r = 0; r < 3; r++) {
+    fixgw_reject_t rej;
+    m.version = FIXGW_V_FIX44;
+    assert_int_equal(fixgw_validate(&v44, &m, &rej), 0);
+    m.version = FIXGW_V_FIX42;
+    assert_int_equal(fixgw_validate(&v42, &m, &rej), FIXGW_EREJECT);
+    assert_int_equal(rej.reason, FIXGW_SRR_UNDEFINED_TAG);
+    assert_int_equal(rej.ref_tag, 528);
+  }
+  /* A MsgType of one byte with no bytes behind it is unknown. */
+  fixgw_reject_t rej;
+  m.version = FIXGW_V_FIX44;
+  m.msgtype.ptr = NULL;
+  assert_int_equal(fixgw_validate(&v44, &m, &rej), FIXGW_EREJECT);
+  assert_int_equal(rej.reason, FIXGW_SRR_INVALID_MSGTYPE);
+  fixgw_validator_destroy(&v44);
+  fixgw_validator_destroy(&v42);
+}
+
+/* Stamps tell "seen in this instance" by id; when the ids would wrap,
+ * every stamp is cleared, so no stale stamp passes for a fresh one (the
+ * trailer members 93 and 89 are stamped by one message only) and no
+ * repeat goes unseen, whichever id a message starts at, on a fresh
+ * validator and on a used one. */
+static void test_stamp_wrap(void **state) {
+  (void)state;
+  static const vexp_t seq[] = {
+      VC_OK(VC_NOS "93=2|89=ab|"),
+      /* 452 in the second entry only: stamped with that entry's id alone */
+      VC_OK(VC_NOS "453=2|448=P1|447=D|448=P2|447=D|452=3|"),
+      VC_REJ("35=D|" VC_HDR "11=ORD1|21=1|55=IBM|60=" VC_TS "|38=100|40=2|44=10.5|59=0|",
+             FIXGW_SRR_REQUIRED_TAG_MISSING, 54, 15),
+      VC_REJ(VC_NOS "55=IBM|", FIXGW_SRR_TAG_REPEATED, 55, 16),
+      VC_REJ(VC_NOS "453=1|448=P1|447=D|447=D|452=1|", FIXGW_SRR_GROUP_FIELDS_OUT_OF_ORDER,
+             447, 19),
+      VC_OK(VC_NOS),
+  };
+  const size_t nseq = sizeof seq / sizeof seq[0];
+  for (uint32_t back = 0; back < 8; back++) {
+    fixgw_validator_t v;
+    init_for(&v, "FIX.4.4", FIXGW_VAL_ALL);
+    v.epoch_ = UINT32_MAX - back; /* private: the last id given */
+    for (size_t k = 0; k < 2 * nseq; k++) check_exp(&v, "FIX.4.4", &seq[k % nseq], k);
+    fixgw_validator_destroy(&v);
+    init_for(&v, "FIX.4.4", FIXGW_VAL_ALL);
+    for (size_t k = 0; k < nseq; k++) check_exp(&v, "FIX.4.4", &seq[k], k);
+    v.epoch_ = UINT32_MAX - back;
+    for (size_t k = 0; k < 2 * nseq; k++) check_exp(&v, "FIX.4.4", &seq[k % nseq], k);
+    fixgw_validator_destroy(&v);
+  }
+}
+
 /* The reason table is complete and stable. */
 static void test_reason_names(void **state) {
   (void)state;
@@ -441,7 +609,8 @@ int main(void) {
       cmocka_unit_test(test_lenient),       cmocka_unit_test(test_version_mismatch),
       cmocka_unit_test(test_fixt),          cmocka_unit_test(test_corpus),
       cmocka_unit_test(test_zero_alloc),    cmocka_unit_test(test_reason_names),
-      cmocka_unit_test(test_value_edges),
+      cmocka_unit_test(test_value_edges),   cmocka_unit_test(test_fast_seams),
+      cmocka_unit_test(test_msgtype_per_dict), cmocka_unit_test(test_stamp_wrap),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
