@@ -61,6 +61,18 @@ int fixgw_reject_from_parse_error(const fixgw_parse_error_t *pe,
 #define CLS_COUNT 0x20u /* a NumInGroup field: may open a group */
 #define CLS_FREE 0x10u  /* any non-empty value passes: a string, not enumerated */
 
+/* What the fast path does with a field, by field index + 1 (fk1[]): the
+ * passes check_value decides inline, picked by one switch. */
+enum {
+  FK_FULL = 0, /* check_value_full decides */
+  FK_COUNT,    /* a NumInGroup field: the full walk's */
+  FK_FREE,     /* CLS_FREE */
+  FK_CSET1,    /* CLS_CSET of a char or string field */
+  FK_INT,      /* not enumerated, by class */
+  FK_DEC,
+  FK_TS
+};
+
 /* The header, trailer and bodies are tested by bitsets over field
  * indices (a load and a shift, against the three dependent loads of a
  * scope hash probe): per 64 field indices, a word of members and a word
@@ -83,6 +95,7 @@ struct fixgw__vdict {
   /* One-byte MsgTypes (most of the traffic) -> msgs[] index + 1, 0 none:
    * fixgw_dict_msg's answer, read off without hashing. */
   const uint16_t *msg1;
+  const uint8_t *fk1; /* FK_* by field index + 1 */
   /* Tags below it take the fast path: the dictionary's ntag_direct, or 0
    * if tag_direct[0] is not 0 (no loader makes such a table). */
   uint32_t fast_lim;
@@ -157,6 +170,7 @@ int fixgw_validator_init(fixgw_validator_t *v,
     size += (size_t)nflat * 2 * ((d->nfields + 64) / 64) * sizeof(uint64_t);
     size += align8(((size_t)d->nfields + 1) * sizeof(uint32_t));
     size += 256 * sizeof(uint16_t);
+    size += align8((size_t)d->nfields + 1);
   }
   char *mem = fixgw__alloc(cfg->allocator, size);
   if (!mem) return FIXGW_ENOMEM;
@@ -233,6 +247,21 @@ int fixgw_validator_init(fixgw_validator_t *v,
       msg1[ch] = dm ? (uint16_t)(dm - d->msgs + 1) : 0;
     }
     vd->msg1 = msg1;
+    uint8_t *fk1 = (uint8_t *)p;
+    p += align8((size_t)d->nfields + 1);
+    for (uint32_t f = 0; f < d->nfields; f++) {
+      const unsigned c = cls[f], vc = c & CLS_MASK;
+      uint8_t k = FK_FULL;
+      if (c & CLS_COUNT) k = FK_COUNT;
+      else if (c & CLS_FREE) k = FK_FREE;
+      else if (c & CLS_ENUM)
+        k = (c & CLS_CSET) && (vc == FIXGW_VC_CHAR || vc == FIXGW_VC_STRING) ? FK_CSET1 : FK_FULL;
+      else if (vc == FIXGW_VC_INT) k = FK_INT;
+      else if (vc == FIXGW_VC_DECIMAL) k = FK_DEC;
+      else if (vc == FIXGW_VC_TIMESTAMP) k = FK_TS;
+      fk1[f + 1] = k;
+    }
+    vd->fk1 = fk1;
     vd->fast_lim = d->ntag_direct && d->tag_direct[0] ? 0 : d->ntag_direct;
     vd->soff = soff;
     vd->sbits = sbits;
@@ -342,6 +371,11 @@ static inline __attribute__((always_inline)) int level_close(ctx_t *c, const lev
   return level_missing(c, l, index);
 }
 
+/* Is byte ch in the one-byte enum set bits? */
+static inline int cset_has(const uint64_t bits[4], unsigned ch) {
+  return (int)((bits[ch >> 6] >> (ch & 63)) & 1);
+}
+
 /* Exact enum match without strcmp for values of up to 8 bytes. */
 static int enum_has(const fixgw_dict_t *d, const fixgw_dict_field_t *fd,
                     const char *s, size_t n) {
@@ -418,19 +452,66 @@ static int check_value_full(uint32_t checks, const struct fixgw__vdict *vd,
   return -1;
 }
 
+/* 4 bytes at p as a little-endian word, like fixgw__load_le64. */
+static inline uint32_t load_le32(const char *p) {
+  uint32_t v;
+  memcpy(&v, p, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  v = __builtin_bswap32(v);
+#endif
+  return v;
+}
+
+/* p[0..k) (1 <= k <= 8) in the low k bytes of a word, the rest zero,
+ * reading no byte outside p[0..k): two loads that overlap, OR-ed (an
+ * overlapping byte is the same byte twice). */
+static inline uint64_t load_upto8(const char *p, size_t k) {
+  if (k >= 4) {
+    uint64_t lo = load_le32(p), hi = load_le32(p + k - 4);
+    return lo | hi << (8 * (k - 4));
+  }
+  return (uint64_t)(unsigned char)p[0] | (uint64_t)(unsigned char)p[k / 2] << (8 * (k / 2)) |
+         (uint64_t)(unsigned char)p[k - 1] << (8 * (k - 1));
+}
+
+#define ONES8 0x0101010101010101ull
+/* Per byte of w among the k low ones (1..8): the high bit of each byte
+ * that is not a digit (*nd) and of each that is a '.' (*dot). Exact:
+ * the sums stay within their byte. */
+static inline void classify8(uint64_t w, size_t k, uint64_t *nd, uint64_t *dot) {
+  const uint64_t hv = (k == 8 ? ~0ull : (1ull << (8 * k)) - 1) & (0x80 * ONES8);
+  const uint64_t y = w ^ (0x30 * ONES8); /* digits: 0..9 */
+  *nd = (y | ((y & (0x7F * ONES8)) + 0x76 * ONES8)) & hv;
+  const uint64_t q = w ^ (0x2E * ONES8); /* '.': 0 */
+  *dot = ~(((q & (0x7F * ONES8)) + 0x7F * ONES8) | q) & hv;
+}
+
 /* 1 if s[0..n) (n >= 1) is one fixgw_to_int (dots 0) or fixgw_to_decimal
  * (dots 1) surely accepts: an optional '-', then 1..18 digits, for a
  * decimal with at most one '.' among them and not alone. 0 leaves the
- * verdict to them. */
+ * verdict to them. Up to 16 bytes after the sign are judged a word at a
+ * time, the rest byte by byte, with the same answer. */
 static inline int plain_number(const char *s, size_t n, int dots) {
   const size_t i = s[0] == '-';
-  if (n - i - 1 > 17) return 0;
+  const size_t m = n - i;
+  if (m - 1 > 17) return 0;
+  const char *p = s + i;
+  if (FIXGW_LIKELY(m <= 16)) {
+    const size_t k0 = m < 8 ? m : 8;
+    uint64_t nd0, dot0, nd1 = 0, dot1 = 0;
+    classify8(load_upto8(p, k0), k0, &nd0, &dot0);
+    if (m > 8) classify8(load_upto8(p + 8, m - 8), m - 8, &nd1, &dot1);
+    if ((nd0 | nd1) == 0) return 1;
+    if (!dots || nd0 != dot0 || nd1 != dot1 || (dot0 && dot1)) return 0;
+    const uint64_t d = dot0 | dot1;
+    return (d & (d - 1)) == 0 && m >= 2;
+  }
   unsigned odd = 0;
-  for (size_t k = i; k < n; k++) {
-    unsigned c = (unsigned char)s[k];
+  for (size_t k = 0; k < m; k++) {
+    unsigned c = (unsigned char)p[k];
     odd += c - '0' > 9 ? (c == '.' ? 1u : 2u) : 0u;
   }
-  return odd == 0 || (dots && odd == 1 && n - i >= 2);
+  return odd == 0 || (dots && odd == 1);
 }
 
 /* check_value_full's answer, with the two commonest passes decided inline
@@ -553,8 +634,10 @@ typedef struct fast {
   level_t *l; /* NULL: every field goes the full way */
   const uint16_t *tag_direct;
   const uint64_t *bits; /* l's scope bitset */
-  const uint8_t *cls1;  /* cls and fstamps by field index + 1 */
+  const uint8_t *fk1;   /* fk1 and fstamps by field index + 1 */
   uint32_t *fstamps1;
+  const uint16_t *cset;
+  const uint64_t (*csets)[4];
   uint32_t lim; /* tags below it may take the fast path */
   uint32_t id;
   uint32_t nreq;
@@ -571,7 +654,9 @@ static inline void fast_enter(fast_t *f, level_t *l, uint32_t skip_lim) {
   f->lim = vd->fast_lim < skip_lim ? vd->fast_lim : skip_lim;
   f->tag_direct = vd->d->tag_direct;
   f->bits = vd->sbits + l->soff;
-  f->cls1 = vd->cls - 1;
+  f->fk1 = vd->fk1;
+  f->cset = vd->cset;
+  f->csets = vd->bits;
   f->fstamps1 = vd->fstamps - 1;
   f->id = l->id;
 }
@@ -628,8 +713,8 @@ int fixgw_validate(fixgw_validator_t *v, const fixgw_msg_t *m,
     if (FIXGW_LIKELY(tag < fs.lim)) {
       const uint32_t b = fs.tag_direct[tag]; /* field index + 1, 0: undefined */
       const uint64_t *w = fs.bits + (b >> 6) * 2;
-      const uint32_t cls = fs.cls1[b];
-      if (FIXGW_LIKELY(((w[0] >> (b & 63)) & 1) && !(cls & CLS_COUNT))) {
+      const uint32_t k = fs.fk1[b];
+      if (FIXGW_LIKELY(((w[0] >> (b & 63)) & 1) && k != FK_COUNT)) {
         uint32_t *st = &fs.fstamps1[b];
         if (FIXGW_UNLIKELY(*st == fs.id)) {
           if (checks & FIXGW_VAL_REPEATED) return fail(&c, FIXGW_SRR_TAG_REPEATED, tag, i);
@@ -638,10 +723,24 @@ int fixgw_validate(fixgw_validator_t *v, const fixgw_msg_t *m,
         *st = fs.id;
         fs.nreq += (uint32_t)(w[1] >> (b & 63)) & 1u;
         /* MsgType's value was judged by resolve_body (11, not 5). */
-        if (i != 2) {
-          int r = check_value(checks, fs.l->vd, b - 1, cls, f);
-          if (FIXGW_UNLIKELY(r >= 0)) return fail(&c, r, tag, i);
+        if (i == 2) continue;
+        /* check_value's inline passes, picked by kind. */
+        const char *s = f->val;
+        const size_t len = f->len;
+        int ok;
+        switch (k) {
+          case FK_FREE: ok = len != 0; break;
+          case FK_CSET1:
+            ok = len == 1 && cset_has(fs.csets[fs.cset[b - 1]], (unsigned char)s[0]);
+            break;
+          case FK_INT: ok = len != 0 && plain_number(s, len, 0); break;
+          case FK_DEC: ok = len != 0 && plain_number(s, len, 1); break;
+          case FK_TS: ok = len != 0 && fixgw__timestamp_check(s, len) == 0; break;
+          default: ok = 0; break;
         }
+        if (FIXGW_LIKELY(ok)) continue;
+        int r = check_value_full(checks, fs.l->vd, b - 1, f);
+        if (FIXGW_UNLIKELY(r >= 0)) return fail(&c, r, tag, i);
         continue;
       }
     }

@@ -155,6 +155,26 @@ static void test_hand_built(void **state) {
   assert_int_equal(rej.field_index, i58);
   assert_int_equal(fixgw_validator_set_checks(&v, FIXGW_VAL_ALL & ~FIXGW_VAL_TAG_NUMBER), 0);
   assert_int_equal(fixgw_validate(&v, &h, &rej), 0);
+  fields[i58].tag = 58;
+
+  /* An empty value with no bytes behind it, in a field of each kind the
+   * walk judges inline (int, decimal, one-byte enum, timestamp, string):
+   * never read, always 4. */
+  static const uint32_t kinds[] = {34, 38, 54, 60, 11};
+  assert_int_equal(fixgw_validator_set_checks(&v, FIXGW_VAL_ALL), 0);
+  for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+    uint32_t at = 0;
+    while (fields[at].tag != kinds[k]) at++;
+    fixgw_field_t keep = fields[at];
+    fields[at].val = NULL;
+    fields[at].len = 0;
+    assert_int_equal(fixgw_validate(&v, &h, &rej), FIXGW_EREJECT);
+    assert_int_equal(rej.reason, FIXGW_SRR_TAG_WITHOUT_VALUE);
+    assert_int_equal(rej.ref_tag, kinds[k]);
+    assert_int_equal(rej.field_index, at);
+    fields[at] = keep;
+  }
+  assert_int_equal(fixgw_validate(&v, &h, &rej), 0);
   fixgw_validator_destroy(&v);
 }
 
@@ -392,6 +412,38 @@ static void test_value_edges(void **state) {
                    rej.ref_tag != fields[f].tag)
         fail_msg("%u=%s: converter says %s, validator rc %d reason %d tag %u", fields[f].tag,
                  s, ok ? "valid" : "bad", rc, rej.reason, rej.ref_tag);
+    }
+  }
+  /* Every length the walk reads a word at a time and past it, each with
+   * one odd byte at each place: a '.', a second '.', bytes just outside
+   * '0'..'9', a digit with its high bit set. */
+  static const char odd[] = {'.', '/', ':', ' ', 'x', (char)0xB5, (char)0x80};
+  char num[32];
+  for (size_t len = 1; len <= 20; len++) {
+    for (int sign = 0; sign < 2; sign++) {
+      for (size_t at = 0; at <= len; at++) {
+        for (size_t o = 0; o < sizeof odd + 1; o++) {
+          size_t k = 0;
+          if (sign) num[k++] = '-';
+          for (size_t j = 0; j < len; j++) num[k++] = (char)('1' + (j % 9));
+          num[k] = 0;
+          if (at < len && o < sizeof odd) num[sign + at] = odd[o];
+          if (at < len && o == sizeof odd) num[sign + at] = num[sign + len - 1 - at] = '.';
+          for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++) {
+            int64_t i;
+            fixgw_decimal_t d;
+            int ok = fields[f].dec ? fixgw_to_decimal(num, k, &d) == 0
+                                   : fixgw_to_int(num, k, &i) == 0;
+            snprintf(body, sizeof body, fields[f].fmt, num);
+            int rc = verdict("FIX.4.4", body, FIXGW_VAL_ALL, &rej);
+            if (ok ? rc != 0
+                   : rc != FIXGW_EREJECT || rej.reason != FIXGW_SRR_INCORRECT_DATA_FORMAT ||
+                         rej.ref_tag != fields[f].tag)
+              fail_msg("%u=%s: converter says %s, validator rc %d reason %d tag %u",
+                       fields[f].tag, num, ok ? "valid" : "bad", rc, rej.reason, rej.ref_tag);
+          }
+        }
+      }
     }
   }
   static const struct {
