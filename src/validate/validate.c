@@ -629,9 +629,15 @@ static int push_group(ctx_t *c, level_t *stk, uint32_t *depth,
 /* The fast path's copy of the message-level instance being filled (the
  * header, body or trailer) while no group is open, in locals: the stamp
  * stores could otherwise alias the level's members and force reloads.
- * nreq counts the required members it saw since the last sync into l. */
+ * nreq counts the required members it saw since the last sync into l.
+ * next is the instance that follows l (header -> body -> trailer) when
+ * both are judged by the same dictionary, so the same field index
+ * serves both. */
 typedef struct fast {
   level_t *l; /* NULL: every field goes the full way */
+  level_t *next;
+  const uint64_t *next_bits;
+  uint32_t nrequired; /* l's scope's */
   const uint16_t *tag_direct;
   const uint64_t *bits; /* l's scope bitset */
   const uint8_t *fk1;   /* fk1 and fstamps by field index + 1 */
@@ -643,14 +649,18 @@ typedef struct fast {
   uint32_t nreq;
 } fast_t;
 
-/* Point f at l (NULL: none). skip_lim: the first tag the walk skips as a
- * user field (UINT32_MAX when those are checked). */
-static inline void fast_enter(fast_t *f, level_t *l, uint32_t skip_lim) {
+/* Point f at l (NULL: none), followed by next (NULL: none, or another
+ * dictionary's). skip_lim: the first tag the walk skips as a user field
+ * (UINT32_MAX when those are checked). */
+static inline void fast_enter(fast_t *f, level_t *l, level_t *next, uint32_t skip_lim) {
   f->l = l;
   f->nreq = 0;
   f->lim = 0;
   if (!l) return;
   const struct fixgw__vdict *vd = l->vd;
+  f->next = next && next->vd == vd ? next : NULL;
+  f->next_bits = f->next ? vd->sbits + next->soff : NULL;
+  f->nrequired = l->sc->nrequired;
   f->lim = vd->fast_lim < skip_lim ? vd->fast_lim : skip_lim;
   f->tag_direct = vd->d->tag_direct;
   f->bits = vd->sbits + l->soff;
@@ -659,6 +669,81 @@ static inline void fast_enter(fast_t *f, level_t *l, uint32_t skip_lim) {
   f->csets = vd->bits;
   f->fstamps1 = vd->fstamps - 1;
   f->id = l->id;
+}
+
+/* Walk fields[i..n) while each is a member of the current instance (or
+ * of the next one, which then becomes current) that the full walk would
+ * take by its first branch for the phase, and not a count field (a group
+ * needs the full walk), with the full walk's answer. Returns the index of
+ * the first field it leaves to the full walk (n: none), or of a failing
+ * field with *reason set (else left alone). Out of line, with the hot
+ * state in locals, so its loop has the registers to itself. */
+static __attribute__((noinline)) uint32_t fast_walk(fast_t *fs, int *phase,
+                                                    level_t *const of_phase[3],
+                                                    uint32_t skip_lim, uint32_t checks,
+                                                    const fixgw_field_t *fields, uint32_t i,
+                                                    uint32_t n, int *reason) {
+enter:;
+  const uint16_t *const tag_direct = fs->tag_direct;
+  const uint64_t *const bits = fs->bits;
+  const uint8_t *const fk1 = fs->fk1;
+  uint32_t *const fstamps1 = fs->fstamps1;
+  const uint32_t lim = fs->lim, id = fs->id;
+  uint32_t nreq = fs->nreq;
+  for (; i < n; i++) {
+    const fixgw_field_t *f = &fields[i];
+    const uint32_t tag = f->tag;
+    if (tag >= lim) break; /* a skipped user tag, past the table */
+    const uint32_t b = tag_direct[tag]; /* field index + 1, 0: undefined */
+    const uint64_t *w = bits + (b >> 6) * 2;
+    const uint32_t k = fk1[b];
+    if (FIXGW_UNLIKELY(!((w[0] >> (b & 63)) & 1) || k == FK_COUNT)) {
+      /* A member of the next scope ends this one with nothing required
+       * missing: the full walk's phase change, with its answer. */
+      if (k != FK_COUNT && fs->next && ((fs->next_bits[(b >> 6) * 2] >> (b & 63)) & 1) &&
+          (!(checks & FIXGW_VAL_REQUIRED) || fs->l->nreq + nreq >= fs->nrequired)) {
+        fs->l->nreq += nreq;
+        ++*phase;
+        fast_enter(fs, fs->next, *phase < PH_TRAILER ? of_phase[*phase + 1] : NULL, skip_lim);
+        goto enter;
+      }
+      break;
+    }
+    uint32_t *st = &fstamps1[b];
+    if (FIXGW_UNLIKELY(*st == id)) {
+      if (checks & FIXGW_VAL_REPEATED) {
+        *reason = FIXGW_SRR_TAG_REPEATED;
+        break;
+      }
+      continue;
+    }
+    *st = id;
+    nreq += (uint32_t)(w[1] >> (b & 63)) & 1u;
+    /* MsgType's value was judged by resolve_body (11, not 5). */
+    if (i == 2) continue;
+    /* check_value's inline passes, picked by kind. */
+    const char *s = f->val;
+    const size_t len = f->len;
+    int ok;
+    switch (k) {
+      case FK_FREE: ok = len != 0; break;
+      case FK_CSET1:
+        ok = len == 1 && cset_has(fs->csets[fs->cset[b - 1]], (unsigned char)s[0]);
+        break;
+      case FK_INT: ok = len != 0 && plain_number(s, len, 0); break;
+      case FK_DEC: ok = len != 0 && plain_number(s, len, 1); break;
+      case FK_TS: ok = len != 0 && fixgw__timestamp_check(s, len) == 0; break;
+      default: ok = 0; break;
+    }
+    if (FIXGW_LIKELY(ok)) continue;
+    int r = check_value_full(checks, fs->l->vd, b - 1, f);
+    if (FIXGW_UNLIKELY(r >= 0)) {
+      *reason = r;
+      break;
+    }
+  }
+  fs->nreq = nreq;
+  return i;
 }
 
 int fixgw_validate(fixgw_validator_t *v, const fixgw_msg_t *m,
@@ -699,51 +784,23 @@ int fixgw_validate(fixgw_validator_t *v, const fixgw_msg_t *m,
   const uint32_t boff = body_scope >= 0 ? msgl[PH_BODY].soff : 0;
   uint32_t *const stamps = v->stamps_;
   fast_t fs;
-  fast_enter(&fs, &msgl[PH_HEADER], skip_lim);
+  /* The instance of each phase (NULL: an unknown MsgType's body). */
+  level_t *const of_phase[3] = {&msgl[PH_HEADER], body_scope >= 0 ? &msgl[PH_BODY] : NULL,
+                                &msgl[PH_TRAILER]};
+  fast_enter(&fs, of_phase[PH_HEADER], of_phase[PH_BODY], skip_lim);
 
   const fixgw_field_t *const fields = m->fields;
   const uint32_t n = m->nfields;
   for (uint32_t i = 0; i < n; i++) {
+    /* ---- fast: see fast_walk */
+    if (fs.lim) {
+      int reason = -1;
+      i = fast_walk(&fs, &phase, of_phase, skip_lim, checks, fields, i, n, &reason);
+      if (FIXGW_UNLIKELY(reason >= 0)) return fail(&c, reason, fields[i].tag, i);
+      if (i == n) break;
+    }
     const fixgw_field_t *f = &fields[i];
     const uint32_t tag = f->tag;
-    /* ---- fast: a member of the current message-level scope, no group
-     * open, not a count field. The full walk's first branch for its
-     * phase, taken with the same answer; anything else goes the full
-     * way. */
-    if (FIXGW_LIKELY(tag < fs.lim)) {
-      const uint32_t b = fs.tag_direct[tag]; /* field index + 1, 0: undefined */
-      const uint64_t *w = fs.bits + (b >> 6) * 2;
-      const uint32_t k = fs.fk1[b];
-      if (FIXGW_LIKELY(((w[0] >> (b & 63)) & 1) && k != FK_COUNT)) {
-        uint32_t *st = &fs.fstamps1[b];
-        if (FIXGW_UNLIKELY(*st == fs.id)) {
-          if (checks & FIXGW_VAL_REPEATED) return fail(&c, FIXGW_SRR_TAG_REPEATED, tag, i);
-          continue;
-        }
-        *st = fs.id;
-        fs.nreq += (uint32_t)(w[1] >> (b & 63)) & 1u;
-        /* MsgType's value was judged by resolve_body (11, not 5). */
-        if (i == 2) continue;
-        /* check_value's inline passes, picked by kind. */
-        const char *s = f->val;
-        const size_t len = f->len;
-        int ok;
-        switch (k) {
-          case FK_FREE: ok = len != 0; break;
-          case FK_CSET1:
-            ok = len == 1 && cset_has(fs.csets[fs.cset[b - 1]], (unsigned char)s[0]);
-            break;
-          case FK_INT: ok = len != 0 && plain_number(s, len, 0); break;
-          case FK_DEC: ok = len != 0 && plain_number(s, len, 1); break;
-          case FK_TS: ok = len != 0 && fixgw__timestamp_check(s, len) == 0; break;
-          default: ok = 0; break;
-        }
-        if (FIXGW_LIKELY(ok)) continue;
-        int r = check_value_full(checks, fs.l->vd, b - 1, f);
-        if (FIXGW_UNLIKELY(r >= 0)) return fail(&c, r, tag, i);
-        continue;
-      }
-    }
     if (fs.l) fs.l->nreq += fs.nreq;
 
     /* ---- the full way */
@@ -895,11 +952,7 @@ int fixgw_validate(fixgw_validator_t *v, const fixgw_msg_t *m,
         return rc;
     }
   next_field:
-    fast_enter(&fs,
-               depth > 0              ? NULL
-               : phase != PH_BODY     ? &msgl[phase]
-               : body_scope >= 0      ? &msgl[PH_BODY]
-                                      : NULL,
+    fast_enter(&fs, depth > 0 ? NULL : of_phase[phase], phase < PH_TRAILER ? of_phase[phase + 1] : NULL,
                skip_lim);
   }
   if (fs.l) fs.l->nreq += fs.nreq;
