@@ -479,7 +479,16 @@ static inline uint64_t load_upto8(const char *p, size_t k) {
  * that is not a digit (*nd) and of each that is a '.' (*dot). Exact:
  * the sums stay within their byte. */
 static inline void classify8(uint64_t w, size_t k, uint64_t *nd, uint64_t *dot) {
-  const uint64_t hv = (k == 8 ? ~0ull : (1ull << (8 * k)) - 1) & (0x80 * ONES8);
+  static const uint64_t high_of[9] = {0,
+                                      0x80ull,
+                                      0x8080ull,
+                                      0x808080ull,
+                                      0x80808080ull,
+                                      0x8080808080ull,
+                                      0x808080808080ull,
+                                      0x80808080808080ull,
+                                      0x8080808080808080ull};
+  const uint64_t hv = high_of[k];
   const uint64_t y = w ^ (0x30 * ONES8); /* digits: 0..9 */
   *nd = (y | ((y & (0x7F * ONES8)) + 0x76 * ONES8)) & hv;
   const uint64_t q = w ^ (0x2E * ONES8); /* '.': 0 */
@@ -671,6 +680,20 @@ static inline void fast_enter(fast_t *f, level_t *l, level_t *next, uint32_t ski
   f->id = l->id;
 }
 
+/* Move f on to its next instance, then followed by next (NULL: none):
+ * fast_enter for an instance of the same dictionary, so only what
+ * belongs to the instance changes. */
+static inline void fast_next(fast_t *f, level_t *next) {
+  level_t *l = f->next;
+  f->l = l;
+  f->nreq = 0;
+  f->bits = f->next_bits;
+  f->nrequired = l->sc->nrequired;
+  f->id = l->id;
+  f->next = next && next->vd == l->vd ? next : NULL;
+  f->next_bits = f->next ? l->vd->sbits + next->soff : NULL;
+}
+
 /* Walk fields[i..n) while each is a member of the current instance (or
  * of the next one, which then becomes current) that the full walk would
  * take by its first branch for the phase, and not a count field (a group
@@ -679,8 +702,7 @@ static inline void fast_enter(fast_t *f, level_t *l, level_t *next, uint32_t ski
  * field with *reason set (else left alone). Out of line, with the hot
  * state in locals, so its loop has the registers to itself. */
 static __attribute__((noinline)) uint32_t fast_walk(fast_t *fs, int *phase,
-                                                    level_t *const of_phase[3],
-                                                    uint32_t skip_lim, uint32_t checks,
+                                                    level_t *const of_phase[3], uint32_t checks,
                                                     const fixgw_field_t *fields, uint32_t i,
                                                     uint32_t n, int *reason) {
 enter:;
@@ -704,7 +726,7 @@ enter:;
           (!(checks & FIXGW_VAL_REQUIRED) || fs->l->nreq + nreq >= fs->nrequired)) {
         fs->l->nreq += nreq;
         ++*phase;
-        fast_enter(fs, fs->next, *phase < PH_TRAILER ? of_phase[*phase + 1] : NULL, skip_lim);
+        fast_next(fs, *phase < PH_TRAILER ? of_phase[*phase + 1] : NULL);
         goto enter;
       }
       break;
@@ -795,7 +817,7 @@ int fixgw_validate(fixgw_validator_t *v, const fixgw_msg_t *m,
     /* ---- fast: see fast_walk */
     if (fs.lim) {
       int reason = -1;
-      i = fast_walk(&fs, &phase, of_phase, skip_lim, checks, fields, i, n, &reason);
+      i = fast_walk(&fs, &phase, of_phase, checks, fields, i, n, &reason);
       if (FIXGW_UNLIKELY(reason >= 0)) return fail(&c, reason, fields[i].tag, i);
       if (i == n) break;
     }
