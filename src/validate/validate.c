@@ -719,10 +719,11 @@ enter:;
     const uint32_t b = tag_direct[tag]; /* field index + 1, 0: undefined */
     const uint64_t *w = bits + (b >> 6) * 2;
     const uint32_t k = fk1[b];
-    if (FIXGW_UNLIKELY(!((w[0] >> (b & 63)) & 1) || k == FK_COUNT)) {
+    if (FIXGW_UNLIKELY(!((w[0] >> (b & 63)) & 1))) {
       /* A member of the next scope ends this one with nothing required
-       * missing: the full walk's phase change, with its answer. */
-      if (k != FK_COUNT && fs->next && ((fs->next_bits[(b >> 6) * 2] >> (b & 63)) & 1) &&
+       * missing: the full walk's phase change, with its answer (a count
+       * field there then leaves the walk as one here would). */
+      if (fs->next && ((fs->next_bits[(b >> 6) * 2] >> (b & 63)) & 1) &&
           (!(checks & FIXGW_VAL_REQUIRED) || fs->l->nreq + nreq >= fs->nrequired)) {
         fs->l->nreq += nreq;
         ++*phase;
@@ -731,6 +732,7 @@ enter:;
       }
       break;
     }
+    if (FIXGW_UNLIKELY(k == FK_COUNT)) break;
     uint32_t *st = &fstamps1[b];
     if (FIXGW_UNLIKELY(*st == id)) {
       if (checks & FIXGW_VAL_REPEATED) {

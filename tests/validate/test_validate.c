@@ -528,8 +528,12 @@ static void test_fast_seams(void **state) {
       VC_REJ("35=D|49=SNDR|11=ORD1|56=TRGT|34=2|52=20240315-13:30:00.000|21=1|55=IBM|54=1|"
              "60=" VC_TS "|38=100|40=2|",
              FIXGW_SRR_REQUIRED_TAG_MISSING, 56, 4),
-      /* A count field ends the fast run, its group the full walk's. */
+      /* A count field ends the fast run, its group the full walk's; as
+       * the body's first field, after the header is closed there. */
       VC_OK(VC_NOS "453=1|448=P1|447=D|452=1|58=after|"),
+      VC_OK("35=D|" VC_HDR "453=1|448=P1|447=D|452=1|" VC_NOS_BODY),
+      VC_REJ("35=D|49=SNDR|34=2|52=20240315-13:30:00.000|453=1|448=P1|447=D|452=1|" VC_NOS_BODY,
+             FIXGW_SRR_REQUIRED_TAG_MISSING, 56, 6),
       VC_REJ(VC_NOS "453=1|448=P1|447=D|452=1|58=after|58=again|", FIXGW_SRR_TAG_REPEATED, 58,
              21),
       /* One-byte MsgTypes, known and not. */
