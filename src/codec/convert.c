@@ -510,10 +510,21 @@ int fixgw_to_timestamp(const char *s, size_t n, int64_t *ns) {
   return 0;
 }
 
+/* The check's own last good date, per thread, like ts_day_word (years
+ * 0000-9999 all pass here, so it cannot share that one). */
+static _Thread_local uint64_t ts_check_day_word = 0x3130313030373931ULL; /* "19700101" */
+
 int fixgw__timestamp_check(const char *s, size_t n) {
   if (n < 17 || s[8] != '-') return FIXGW_EFORMAT;
   ts_parts_t t;
-  if (FIXGW_LIKELY(ts_split(s, n, &t, 0) == 0 && ts_in_range(&t, 60))) return 0;
+  const uint64_t dw = fixgw__load_le64(s);
+  if (FIXGW_LIKELY(dw == ts_check_day_word)) {
+    if (FIXGW_LIKELY(ts_time(s, n, &t, 0) == 0 && t.h <= 23 && t.mi <= 59 && t.se <= 60))
+      return 0;
+  } else if (FIXGW_LIKELY(ts_split(s, n, &t, 0) == 0 && ts_in_range(&t, 60))) {
+    ts_check_day_word = dw;
+    return 0;
+  }
   fixgw_date_t d;
   int64_t tod;
   int rc = fixgw_to_date(s, 8, &d);

@@ -216,10 +216,11 @@ static void test_timestamp_matches_reference(void **state) {
   }
 }
 
-/* The per-thread date cache: stamps of a few dates, each repeated with
- * times valid and mangled (the date bytes left alone, so the cached date
- * is what decides), alternating so the cache keeps being replaced. Every
- * answer must be the reference's. Then the last representable instant. */
+/* The per-thread date caches (fixgw_to_timestamp's and the validator's
+ * check's): stamps of a few dates, each repeated with times valid and
+ * mangled (the date bytes left alone, so the cached date is what
+ * decides), alternating so the caches keep being replaced. Every answer
+ * must be the reference's. Then the last representable instant. */
 static void test_timestamp_day_cache(void **state) {
   (void)state;
   static const char *const dates[] = {"19700101", "20261204", "20261205", "22620411",
@@ -245,10 +246,18 @@ static void test_timestamp_day_cache(void **state) {
     fixgw_guard_t g;
     const char *q = fixgw_guard_copy(&g, s, (size_t)n);
     int ra = fixgw_to_timestamp(q, (size_t)n, &a), rb = fixgw__to_timestamp_ref(q, (size_t)n, &b);
+    /* The validator's check keeps a last good date of its own. */
+    fixgw_date_t dd;
+    int64_t tt;
+    int rc = fixgw__timestamp_check(q, (size_t)n), rw = fixgw_to_date(q, 8, &dd);
+    if (!rw) rw = fixgw_to_timeonly(q + 9, (size_t)n - 9, &tt);
     fixgw_guard_free(&g);
     if (ra != rb || (ra == 0 && a != b))
       fail_msg("timestamp '%.*s': fast %s %lld, reference %s %lld", n, s, fixgw_err_name(ra),
                (long long)a, fixgw_err_name(rb), (long long)b);
+    if (rc != rw)
+      fail_msg("timestamp check '%.*s': %s, date + time-only %s", n, s, fixgw_err_name(rc),
+               fixgw_err_name(rw));
   }
   check_ts("22620411-23:47:16.854775807", 0, INT64_MAX);
   check_ts("22620411-23:47:16.854775808", FIXGW_ERANGE, 0);
