@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "fixgw/common.h"
 
@@ -507,14 +508,21 @@ int fixgw_enc_begin(fixgw_encoder_t *e, char *buf, size_t cap,
 
 /* Appenders: tag must be 1..FIXGW_TAG_MAX (else FIXGW_EINVAL).
  * Return 0, FIXGW_ENOSPC (buffer full), FIXGW_EINVAL (empty value, SOH in
- * a non-data value, bad tag or argument), or the sticky earlier error. */
-int fixgw_enc_str(fixgw_encoder_t *e, uint32_t tag, const char *s, size_t n);
-int fixgw_enc_cstr(fixgw_encoder_t *e, uint32_t tag, const char *s);
-int fixgw_enc_int(fixgw_encoder_t *e, uint32_t tag, int64_t v);
-int fixgw_enc_uint(fixgw_encoder_t *e, uint32_t tag, uint64_t v);
-int fixgw_enc_decimal(fixgw_encoder_t *e, uint32_t tag, fixgw_decimal_t d);
-int fixgw_enc_char(fixgw_encoder_t *e, uint32_t tag, char c);
-int fixgw_enc_bool(fixgw_encoder_t *e, uint32_t tag, bool b);
+ * a non-data value, bad tag or argument), or the sticky earlier error.
+ *
+ * str, cstr, int, uint, decimal, char and bool are inline (defined below):
+ * with a compile-time constant tag below 100000, no earlier error, at
+ * least FIXGW__ENC_SLACK bytes left and a short value they write the
+ * field in place, "tag=" folded to a constant; in every other case they
+ * call the general fixgw__enc_* of the same name, which decides every
+ * error and every near-full buffer. Both write the same bytes. */
+static inline int fixgw_enc_str(fixgw_encoder_t *e, uint32_t tag, const char *s, size_t n);
+static inline int fixgw_enc_cstr(fixgw_encoder_t *e, uint32_t tag, const char *s);
+static inline int fixgw_enc_int(fixgw_encoder_t *e, uint32_t tag, int64_t v);
+static inline int fixgw_enc_uint(fixgw_encoder_t *e, uint32_t tag, uint64_t v);
+static inline int fixgw_enc_decimal(fixgw_encoder_t *e, uint32_t tag, fixgw_decimal_t d);
+static inline int fixgw_enc_char(fixgw_encoder_t *e, uint32_t tag, char c);
+static inline int fixgw_enc_bool(fixgw_encoder_t *e, uint32_t tag, bool b);
 /* ns since the epoch, years 1970..9999, written at precision prec. */
 int fixgw_enc_timestamp(fixgw_encoder_t *e, uint32_t tag, int64_t ns,
                         fixgw_ts_precision prec);
@@ -529,6 +537,240 @@ int fixgw_enc_timeonly(fixgw_encoder_t *e, uint32_t tag, int64_t ns,
  * The bytes may contain SOH and '='. */
 int fixgw_enc_data(fixgw_encoder_t *e, uint32_t len_tag, uint32_t data_tag,
                    const void *data, size_t n);
+
+/* ------------------------------------------------ inline appenders */
+
+/* The general appenders behind the inline ones (same contract). */
+int fixgw__enc_str(fixgw_encoder_t *e, uint32_t tag, const char *s, size_t n);
+int fixgw__enc_cstr(fixgw_encoder_t *e, uint32_t tag, const char *s);
+int fixgw__enc_int(fixgw_encoder_t *e, uint32_t tag, int64_t v);
+int fixgw__enc_uint(fixgw_encoder_t *e, uint32_t tag, uint64_t v);
+int fixgw__enc_decimal(fixgw_encoder_t *e, uint32_t tag, fixgw_decimal_t d);
+int fixgw__enc_char(fixgw_encoder_t *e, uint32_t tag, char c);
+
+/* Room the fast paths ask for: their longest field ("99999=" and a 16-byte
+ * string and SOH, 23 bytes), the trailer's 7 and the 8-byte stores that
+ * reach past a value's end, with margin. Closer to cap the general path
+ * decides, so a fast path never needs an exact capacity check. */
+#define FIXGW__ENC_SLACK 64u
+
+/* Take the fast path for this tag? Only for constants (they fold to one
+ * store), so a table-driven caller keeps the out-of-line call. */
+#if defined(__GNUC__)
+#define FIXGW__ENC_INLINE __attribute__((always_inline)) inline
+#define FIXGW__ENC_FAST_TAG(tag) (__builtin_constant_p(tag) && (tag) >= 1u && (tag) < 100000u)
+#else
+#define FIXGW__ENC_INLINE inline
+#define FIXGW__ENC_FAST_TAG(tag) 0
+#endif
+
+static inline void fixgw__enc_store8(char *p, uint64_t v) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  v = __builtin_bswap64(v);
+#endif
+  memcpy(p, &v, 8);
+}
+
+static inline uint64_t fixgw__enc_load8(const char *p) {
+  uint64_t v;
+  memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  v = __builtin_bswap64(v);
+#endif
+  return v;
+}
+
+static inline uint64_t fixgw__enc_load4(const char *p) {
+  uint32_t v;
+  memcpy(&v, p, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  v = __builtin_bswap32(v);
+#endif
+  return v;
+}
+
+/* Digits of v < 10^8. */
+static inline unsigned fixgw__enc_ndigits8(uint64_t v) {
+  if (v < 10000) return v < 100 ? (v < 10 ? 1u : 2u) : (v < 1000 ? 3u : 4u);
+  return v < 1000000 ? (v < 100000 ? 5u : 6u) : (v < 10000000 ? 7u : 8u);
+}
+
+/* v < 10^8 as eight ASCII digits (leading zeros), byte 0 the most
+ * significant: split into two 4-digit halves in 32-bit lanes, each into
+ * two pairs in 16-bit lanes (x * 10486 >> 20 is x / 100 below 10^4), each
+ * pair into two digits in bytes (x * 103 >> 10 is x / 10 below 179). No
+ * lane overflows into the next, so one multiply serves all lanes. */
+static inline uint64_t fixgw__enc_text8(uint64_t v) {
+  uint64_t y = (v / 10000) | ((v % 10000) << 32);
+  uint64_t hi = ((y * 10486) >> 20) & 0x0000007F0000007FULL;
+  uint64_t z = hi | ((y - hi * 100) << 16);
+  uint64_t t = ((z * 103) >> 10) & 0x000F000F000F000FULL;
+  return (t | ((z - t * 10) << 8)) + 0x3030303030303030ULL;
+}
+
+/* Any SOH byte in x? Exact for every byte (no borrow artefacts). */
+static inline bool fixgw__enc_has_soh(uint64_t x) {
+  uint64_t y = x ^ 0x0101010101010101ULL;
+  return (~(((y & 0x7F7F7F7F7F7F7F7FULL) + 0x7F7F7F7F7F7F7F7FULL) | y) &
+          0x8080808080808080ULL) != 0;
+}
+
+/* "tag=" for 1 <= tag < 100000 as a word (byte 0 first) and its length:
+ * a constant when tag is. */
+static inline uint64_t fixgw__enc_tagword(uint32_t tag) {
+  uint64_t w = '=';
+  for (uint32_t t = tag; t; t /= 10) w = (w << 8) | FIXGW__CAST(uint64_t, '0' + t % 10);
+  return w;
+}
+static inline unsigned fixgw__enc_taglen(uint32_t tag) {
+  return 1u + (tag < 10 ? 1u : tag < 100 ? 2u : tag < 1000 ? 3u : tag < 10000 ? 4u : 5u);
+}
+
+/* Where the next field goes if a fast path may write it, else NULL. */
+static inline char *fixgw__enc_room(fixgw_encoder_t *e) {
+  return e && !e->err && e->cap - e->pos >= FIXGW__ENC_SLACK ? e->buf + e->pos : FIXGW__NULL;
+}
+
+/* The fast paths, for 1 <= tag < 100000 (constant or not: the tests run
+ * them with any tag against the general path). */
+static FIXGW__ENC_INLINE int fixgw__enc_uint_fast(fixgw_encoder_t *e, uint32_t tag, uint64_t v) {
+  char *p = fixgw__enc_room(e);
+  if (FIXGW_LIKELY(p && v < 100000000)) {
+    unsigned tl = fixgw__enc_taglen(tag), d = fixgw__enc_ndigits8(v);
+    fixgw__enc_store8(p, fixgw__enc_tagword(tag));
+    fixgw__enc_store8(p + tl, fixgw__enc_text8(v) >> (8 * (8 - d)));
+    p[tl + d] = FIXGW_SOH;
+    e->pos += tl + d + 1;
+    return 0;
+  }
+  return fixgw__enc_uint(e, tag, v);
+}
+
+static FIXGW__ENC_INLINE int fixgw__enc_int_fast(fixgw_encoder_t *e, uint32_t tag, int64_t v) {
+  char *p = fixgw__enc_room(e);
+  uint64_t mag = v < 0 ? 0 - FIXGW__CAST(uint64_t, v) : FIXGW__CAST(uint64_t, v);
+  if (FIXGW_LIKELY(p && mag < 100000000)) {
+    unsigned tl = fixgw__enc_taglen(tag), d = fixgw__enc_ndigits8(mag), neg = v < 0;
+    fixgw__enc_store8(p, fixgw__enc_tagword(tag));
+    p[tl] = '-'; /* overwritten by the digits when not negative */
+    fixgw__enc_store8(p + tl + neg, fixgw__enc_text8(mag) >> (8 * (8 - d)));
+    p[tl + neg + d] = FIXGW_SOH;
+    e->pos += tl + neg + d + 1;
+    return 0;
+  }
+  return fixgw__enc_int(e, tag, v);
+}
+
+/* Mantissas below 10^8 with exponent 0, or negative with at most 7
+ * digits and point-padding zeros: the text is one word. */
+static FIXGW__ENC_INLINE int fixgw__enc_decimal_fast(fixgw_encoder_t *e, uint32_t tag,
+                                                     fixgw_decimal_t d) {
+  char *p = fixgw__enc_room(e);
+  uint64_t mag = d.mant < 0 ? 0 - FIXGW__CAST(uint64_t, d.mant) : FIXGW__CAST(uint64_t, d.mant);
+  if (FIXGW_LIKELY(p && mag < 100000000 && d.exp <= 0 && d.exp >= -7)) {
+    unsigned nd = fixgw__enc_ndigits8(mag), frac = FIXGW__CAST(unsigned, -d.exp);
+    unsigned width = nd > frac ? nd : frac + 1; /* a digit before the point */
+    if (FIXGW_LIKELY(frac == 0 || width <= 7)) {
+      unsigned tl = fixgw__enc_taglen(tag), neg = d.mant < 0, n = width;
+      uint64_t x = fixgw__enc_text8(mag) >> (8 * (8 - width));
+      if (frac) {
+        /* The digits after the point move up a byte for it. */
+        unsigned k = width - frac;
+        uint64_t lo = (FIXGW__CAST(uint64_t, 1) << (8 * k)) - 1;
+        x = (x & lo) | ((x & ~lo) << 8) | (FIXGW__CAST(uint64_t, '.') << (8 * k));
+        n++;
+      }
+      fixgw__enc_store8(p, fixgw__enc_tagword(tag));
+      p[tl] = '-'; /* overwritten by the digits when not negative */
+      fixgw__enc_store8(p + tl + neg, x);
+      p[tl + neg + n] = FIXGW_SOH;
+      e->pos += tl + neg + n + 1;
+      return 0;
+    }
+  }
+  return fixgw__enc_decimal(e, tag, d);
+}
+
+static FIXGW__ENC_INLINE int fixgw__enc_char_fast(fixgw_encoder_t *e, uint32_t tag, char c) {
+  char *p = fixgw__enc_room(e);
+  if (FIXGW_LIKELY(p && c != FIXGW_SOH && c != 0)) {
+    unsigned tl = fixgw__enc_taglen(tag); /* <= 6: the field fits one word */
+    fixgw__enc_store8(p, fixgw__enc_tagword(tag) |
+                             (FIXGW__CAST(uint64_t, FIXGW__CAST(unsigned char, c)) << (8 * tl)) |
+                             (FIXGW__CAST(uint64_t, FIXGW_SOH) << (8 * (tl + 1))));
+    e->pos += tl + 2;
+    return 0;
+  }
+  return fixgw__enc_char(e, tag, c);
+}
+
+/* Strings of 1..16 bytes: read as two words inside s (they overlap below
+ * 16; below 8, pieces that stay inside s), checked for SOH, stored. */
+static FIXGW__ENC_INLINE int fixgw__enc_str_fast(fixgw_encoder_t *e, uint32_t tag, const char *s,
+                                                 size_t n) {
+  char *p = fixgw__enc_room(e);
+  if (FIXGW_LIKELY(p && s && n - 1 < 16)) {
+    uint64_t a, b = 0;
+    if (n >= 8) {
+      a = fixgw__enc_load8(s);
+      b = fixgw__enc_load8(s + n - 8);
+    } else if (n >= 4) {
+      a = fixgw__enc_load4(s) | (fixgw__enc_load4(s + n - 4) << (8 * (n - 4)));
+    } else {
+      a = FIXGW__CAST(uint64_t, FIXGW__CAST(unsigned char, s[0])) |
+          (FIXGW__CAST(uint64_t, FIXGW__CAST(unsigned char, s[n >> 1])) << (8 * (n >> 1))) |
+          (FIXGW__CAST(uint64_t, FIXGW__CAST(unsigned char, s[n - 1])) << (8 * (n - 1)));
+    }
+    if (FIXGW_LIKELY(!fixgw__enc_has_soh(a) && !fixgw__enc_has_soh(b))) {
+      unsigned tl = fixgw__enc_taglen(tag);
+      fixgw__enc_store8(p, fixgw__enc_tagword(tag));
+      fixgw__enc_store8(p + tl, a);
+      if (n >= 8) fixgw__enc_store8(p + tl + n - 8, b);
+      p[tl + n] = FIXGW_SOH;
+      e->pos += tl + n + 1;
+      return 0;
+    }
+  }
+  return fixgw__enc_str(e, tag, s, n);
+}
+
+/* The public appenders: constant tags take the fast path, the rest call
+ * the general one. */
+static FIXGW__ENC_INLINE int fixgw_enc_str(fixgw_encoder_t *e, uint32_t tag, const char *s,
+                                           size_t n) {
+  if (FIXGW__ENC_FAST_TAG(tag)) return fixgw__enc_str_fast(e, tag, s, n);
+  return fixgw__enc_str(e, tag, s, n);
+}
+
+static FIXGW__ENC_INLINE int fixgw_enc_cstr(fixgw_encoder_t *e, uint32_t tag, const char *s) {
+  if (FIXGW__ENC_FAST_TAG(tag) && s) return fixgw__enc_str_fast(e, tag, s, strlen(s));
+  return fixgw__enc_cstr(e, tag, s);
+}
+
+static FIXGW__ENC_INLINE int fixgw_enc_int(fixgw_encoder_t *e, uint32_t tag, int64_t v) {
+  if (FIXGW__ENC_FAST_TAG(tag)) return fixgw__enc_int_fast(e, tag, v);
+  return fixgw__enc_int(e, tag, v);
+}
+
+static FIXGW__ENC_INLINE int fixgw_enc_uint(fixgw_encoder_t *e, uint32_t tag, uint64_t v) {
+  if (FIXGW__ENC_FAST_TAG(tag)) return fixgw__enc_uint_fast(e, tag, v);
+  return fixgw__enc_uint(e, tag, v);
+}
+
+static FIXGW__ENC_INLINE int fixgw_enc_decimal(fixgw_encoder_t *e, uint32_t tag,
+                                               fixgw_decimal_t d) {
+  if (FIXGW__ENC_FAST_TAG(tag)) return fixgw__enc_decimal_fast(e, tag, d);
+  return fixgw__enc_decimal(e, tag, d);
+}
+
+static FIXGW__ENC_INLINE int fixgw_enc_char(fixgw_encoder_t *e, uint32_t tag, char c) {
+  if (FIXGW__ENC_FAST_TAG(tag)) return fixgw__enc_char_fast(e, tag, c);
+  return fixgw__enc_char(e, tag, c);
+}
+
+static FIXGW__ENC_INLINE int fixgw_enc_bool(fixgw_encoder_t *e, uint32_t tag, bool b) {
+  return fixgw_enc_char(e, tag, b ? 'Y' : 'N');
+}
 
 /*
  * Write BodyLength and CheckSum. On success *out points at the message's

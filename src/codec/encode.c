@@ -44,18 +44,7 @@ static inline void store_le64(char *p, uint64_t v) {
   memcpy(p, &v, 8);
 }
 
-/* v < 10^8 as eight ASCII digits (leading zeros), byte 0 the most
- * significant: split into two 4-digit halves in 32-bit lanes, each into
- * two pairs in 16-bit lanes (x * 10486 >> 20 is x / 100 below 10^4), each
- * pair into two digits in bytes (x * 103 >> 10 is x / 10 below 179). No
- * lane overflows into the next, so one multiply serves all lanes. */
-static inline uint64_t text8(uint64_t v) {
-  uint64_t y = (v / 10000) | ((v % 10000) << 32);
-  uint64_t hi = ((y * 10486) >> 20) & 0x0000007F0000007FULL;
-  uint64_t z = hi | ((y - hi * 100) << 16);
-  uint64_t t = ((z * 103) >> 10) & 0x000F000F000F000FULL;
-  return (t | ((z - t * 10) << 8)) + 0x3030303030303030ULL;
-}
+static inline uint64_t text8(uint64_t v) { return fixgw__enc_text8(v); }
 
 /* Write v in d digits at out, like put_digits, for a place where 8 bytes
  * may be written and those past the d digits are written again later
@@ -144,12 +133,7 @@ static inline __attribute__((always_inline)) char *field_open(fixgw_encoder_t *e
   return p + td + 1;
 }
 
-/* Any SOH byte in x? Exact for every byte (no borrow artefacts). */
-static inline int has_soh(uint64_t x) {
-  uint64_t y = x ^ 0x0101010101010101ULL;
-  return (~(((y & 0x7F7F7F7F7F7F7F7FULL) + 0x7F7F7F7F7F7F7F7FULL) | y) &
-          0x8080808080808080ULL) != 0;
-}
+static inline int has_soh(uint64_t x) { return fixgw__enc_has_soh(x); }
 
 static inline uint64_t load_le64(const char *p) { return fixgw__load_le64(p); }
 static inline uint64_t load_le32(const char *p) {
@@ -161,7 +145,7 @@ static inline uint64_t load_le32(const char *p) {
   return v;
 }
 
-int fixgw_enc_str(fixgw_encoder_t *e, uint32_t tag, const char *s, size_t n) {
+int fixgw__enc_str(fixgw_encoder_t *e, uint32_t tag, const char *s, size_t n) {
   if (!e) return FIXGW_EINVAL;
   if (e->err) return e->err;
   if (!s || n == 0) return fail(e, FIXGW_EINVAL);
@@ -199,13 +183,13 @@ int fixgw_enc_str(fixgw_encoder_t *e, uint32_t tag, const char *s, size_t n) {
   return 0;
 }
 
-int fixgw_enc_cstr(fixgw_encoder_t *e, uint32_t tag, const char *s) {
+int fixgw__enc_cstr(fixgw_encoder_t *e, uint32_t tag, const char *s) {
   if (!e) return FIXGW_EINVAL;
   if (!s) return fail(e, FIXGW_EINVAL);
-  return fixgw_enc_str(e, tag, s, strlen(s));
+  return fixgw__enc_str(e, tag, s, strlen(s));
 }
 
-int fixgw_enc_uint(fixgw_encoder_t *e, uint32_t tag, uint64_t v) {
+int fixgw__enc_uint(fixgw_encoder_t *e, uint32_t tag, uint64_t v) {
   if (!e) return FIXGW_EINVAL;
   unsigned d = ndigits(v);
   char *p = field_open(e, tag, d);
@@ -215,7 +199,7 @@ int fixgw_enc_uint(fixgw_encoder_t *e, uint32_t tag, uint64_t v) {
   return 0;
 }
 
-int fixgw_enc_int(fixgw_encoder_t *e, uint32_t tag, int64_t v) {
+int fixgw__enc_int(fixgw_encoder_t *e, uint32_t tag, int64_t v) {
   if (!e) return FIXGW_EINVAL;
   uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
   unsigned d = ndigits(mag);
@@ -275,7 +259,7 @@ static inline void decimal_put(char *p, fixgw_decimal_t dec, uint64_t mag, unsig
   p[width - frac] = '.';
 }
 
-int fixgw_enc_decimal(fixgw_encoder_t *e, uint32_t tag, fixgw_decimal_t dec) {
+int fixgw__enc_decimal(fixgw_encoder_t *e, uint32_t tag, fixgw_decimal_t dec) {
   if (!e) return FIXGW_EINVAL;
   if (dec.exp > 18 || dec.exp < -18) return fail(e, FIXGW_EINVAL);
   uint64_t mag;
@@ -288,17 +272,13 @@ int fixgw_enc_decimal(fixgw_encoder_t *e, uint32_t tag, fixgw_decimal_t dec) {
   return 0;
 }
 
-int fixgw_enc_char(fixgw_encoder_t *e, uint32_t tag, char c) {
+int fixgw__enc_char(fixgw_encoder_t *e, uint32_t tag, char c) {
   if (!e) return FIXGW_EINVAL;
   if (c == FIXGW_SOH || c == 0) return fail(e, FIXGW_EINVAL);
   char *p = field_open(e, tag, 1);
   if (!p) return e->err;
   *p = c;
   return 0;
-}
-
-int fixgw_enc_bool(fixgw_encoder_t *e, uint32_t tag, bool b) {
-  return fixgw_enc_char(e, tag, b ? 'Y' : 'N');
 }
 
 void fixgw_civil_from_days(int64_t days, fixgw_date_t *out) {
@@ -404,7 +384,7 @@ int fixgw_enc_data(fixgw_encoder_t *e, uint32_t len_tag, uint32_t data_tag,
   if (!e) return FIXGW_EINVAL;
   if (e->err) return e->err;
   if (!data || n == 0) return fail(e, FIXGW_EINVAL);
-  int rc = fixgw_enc_uint(e, len_tag, n);
+  int rc = fixgw__enc_uint(e, len_tag, n);
   if (rc) return rc;
   char *v = field_open(e, data_tag, n);
   if (!v) return e->err;

@@ -386,12 +386,252 @@ static void test_word_paths(void **state) {
   fixgw_parser_destroy(&p);
 }
 
+/* ------------------------------------------------ inline fast paths */
+
+/* Which appender a fast-path case runs, and its value. */
+typedef struct fast_case {
+  int kind; /* 0 uint, 1 int, 2 decimal, 3 char, 4 str */
+  uint32_t tag;
+  uint64_t u;
+  int64_t i;
+  fixgw_decimal_t d;
+  char c;
+  const char *s;
+  size_t n;
+} fast_case_t;
+
+static int run_fast(fixgw_encoder_t *e, const fast_case_t *k) {
+  switch (k->kind) {
+    case 0: return fixgw__enc_uint_fast(e, k->tag, k->u);
+    case 1: return fixgw__enc_int_fast(e, k->tag, k->i);
+    case 2: return fixgw__enc_decimal_fast(e, k->tag, k->d);
+    case 3: return fixgw__enc_char_fast(e, k->tag, k->c);
+    default: return fixgw__enc_str_fast(e, k->tag, k->s, k->n);
+  }
+}
+
+static int run_general(fixgw_encoder_t *e, const fast_case_t *k) {
+  switch (k->kind) {
+    case 0: return fixgw__enc_uint(e, k->tag, k->u);
+    case 1: return fixgw__enc_int(e, k->tag, k->i);
+    case 2: return fixgw__enc_decimal(e, k->tag, k->d);
+    case 3: return fixgw__enc_char(e, k->tag, k->c);
+    default: return fixgw__enc_str(e, k->tag, k->s, k->n);
+  }
+}
+
+static uint64_t xorshift(uint64_t *x) {
+  *x ^= *x << 13;
+  *x ^= *x >> 7;
+  *x ^= *x << 17;
+  return *x;
+}
+
+/* A random case: values around the fast paths' limits (10^8, 7 digits
+ * and exponent -7 for decimals, 16 bytes and SOH or NUL bytes for
+ * strings, SOH and NUL chars), tags of every width below 100000. */
+static void draw_case(uint64_t *x, fast_case_t *k, char *sbuf) {
+  uint64_t r = xorshift(x);
+  static const uint32_t tags[] = {1, 9, 10, 99, 100, 999, 1000, 9999, 10000, 99999};
+  k->kind = (int)(r % 5);
+  k->tag = (r >> 3) & 1 ? tags[(r >> 4) % 10] : 1 + (uint32_t)((r >> 8) % 99999);
+  uint64_t v = xorshift(x);
+  unsigned digits = (unsigned)(v % 21);
+  uint64_t mag = digits >= 20 ? v : (v >> 5) % (digits ? pow10_of(digits) : 1);
+  if ((v >> 40) % 8 == 0) mag = 100000000 - 1 + (v >> 50) % 3; /* 10^8 - 1 .. 10^8 + 1 */
+  int neg = (int)((v >> 63) & 1);
+  k->u = mag;
+  k->i = neg ? (int64_t)(0 - mag) : (int64_t)mag;
+  if ((v >> 44) % 16 == 0) k->i = (v >> 48) & 1 ? INT64_MIN : INT64_MAX;
+  k->d.mant = (int64_t)(mag % pow10_of(1 + (unsigned)((v >> 20) % 10)));
+  if (neg) k->d.mant = -k->d.mant;
+  k->d.exp = (int32_t)((v >> 24) % 25) - 12; /* -12..12: the fast path's edges and past */
+  if ((v >> 30) % 32 == 0) k->d.exp = (v >> 35) & 1 ? 19 : -19;
+  k->c = (char)(v >> 8);
+  if ((v >> 16) % 8 == 0) k->c = (v >> 19) & 1 ? FIXGW_SOH : 0;
+  k->n = (size_t)((v >> 12) % 20);
+  for (size_t j = 0; j < k->n; j++) sbuf[j] = (char)('!' + (v >> (j % 48)) % 90);
+  if (k->n && (v >> 52) % 4 == 0) sbuf[(v >> 54) % k->n] = (v >> 60) & 1 ? FIXGW_SOH : 0;
+  k->s = (v >> 58) % 16 == 0 ? NULL : sbuf;
+}
+
+/* The fast paths against the general ones: every random case from every
+ * starting room (plenty, right at FIXGW__ENC_SLACK, below it, a byte
+ * short of the field), with and without an earlier error, must give the
+ * same code, position, sticky error and bytes. Strings come from a guard
+ * page so no read strays past them. */
+static void test_fast_paths_match(void **state) {
+  (void)state;
+  uint64_t x = 0x9E3779B97F4A7C15ULL;
+  char sbuf[24];
+  static const size_t rooms[] = {200, FIXGW__ENC_SLACK + 1, FIXGW__ENC_SLACK,
+                                 FIXGW__ENC_SLACK - 1, 30, 20, 12, 8, 7};
+  for (int round = 0; round < 20000; round++) {
+    fast_case_t k;
+    draw_case(&x, &k, sbuf);
+    fixgw_guard_t g;
+    const char *gs = k.s ? fixgw_guard_copy(&g, sbuf, k.n ? k.n : 1) : NULL;
+    if (k.s) k.s = gs + (k.n ? 0 : 1);
+    for (size_t ri = 0; ri < sizeof rooms / sizeof rooms[0]; ri++) {
+      for (int pre_err = 0; pre_err < 2; pre_err++) {
+        char ba[512], bb[512];
+        memset(ba, 0x55, sizeof ba);
+        memset(bb, 0x55, sizeof bb);
+        fixgw_encoder_t ea, eb;
+        /* cap leaves exactly rooms[ri] bytes after MsgType. */
+        size_t cap = FIXGW_ENC_HEADROOM + 5 + rooms[ri];
+        int ra = fixgw_enc_begin(&ea, ba, cap, "FIX.4.4", "8");
+        int rb = fixgw_enc_begin(&eb, bb, cap, "FIX.4.4", "8");
+        assert_int_equal(ra, rb);
+        if (ra) continue;
+        if (pre_err) {
+          assert_int_equal(fixgw_enc_str(&ea, 58, "", 0), FIXGW_EINVAL);
+          assert_int_equal(fixgw_enc_str(&eb, 58, "", 0), FIXGW_EINVAL);
+        }
+        ra = run_fast(&ea, &k);
+        rb = run_general(&eb, &k);
+        if (ra != rb || ea.pos != eb.pos || ea.err != eb.err || memcmp(ba, bb, ea.pos) != 0)
+          fail_msg("round %d kind %d tag %u room %zu err %d: rc %d/%d pos %zu/%zu", round,
+                   k.kind, k.tag, rooms[ri], pre_err, ra, rb, ea.pos, eb.pos);
+        /* Nothing past cap; after an error nothing at all. */
+        for (size_t j = cap; j < sizeof ba; j++) assert_int_equal(ba[j], 0x55);
+        if (ra) assert_int_equal(ea.pos, FIXGW_ENC_HEADROOM + 5);
+        const char *oa, *ob;
+        size_t la, lb;
+        ra = fixgw_enc_finish(&ea, &oa, &la);
+        rb = fixgw_enc_finish(&eb, &ob, &lb);
+        assert_int_equal(ra, rb);
+        if (ra == 0) {
+          assert_int_equal(la, lb);
+          assert_memory_equal(oa, ob, la);
+        }
+      }
+    }
+    if (k.s) fixgw_guard_free(&g);
+  }
+}
+
+/* The inline appenders with constant tags (the fast path when there is
+ * room) in a message that ends in a buffer at a guard page: at every
+ * capacity the same verdict and bytes as the general appenders, ENOSPC a
+ * byte short of the need, and every failure sticky through finish. */
+static int build_fast(fixgw_encoder_t *e, char *buf, size_t cap, int general) {
+  static const fixgw_decimal_t px = {1872500, -4}, qty = {-1500, 0}, tiny = {7, -7};
+  fixgw_enc_begin(e, buf, cap, "FIX.4.4", "8");
+  if (general) {
+    fixgw__enc_uint(e, 34, 12345678);
+    fixgw__enc_str(e, 49, "BROKER-GW02", 11);
+    fixgw__enc_cstr(e, 56, "BUYSIDE-OMS01-XYZ");
+    fixgw__enc_char(e, 150, 'F');
+    fixgw__enc_char(e, 43, 'Y');
+    fixgw__enc_int(e, 5000, -99999999);
+    fixgw__enc_decimal(e, 44, px);
+    fixgw__enc_decimal(e, 38, qty);
+    fixgw__enc_decimal(e, 99999, tiny);
+    fixgw__enc_cstr(e, 55, "A");
+  } else {
+    fixgw_enc_uint(e, 34, 12345678);
+    fixgw_enc_str(e, 49, "BROKER-GW02", 11);
+    fixgw_enc_cstr(e, 56, "BUYSIDE-OMS01-XYZ");
+    fixgw_enc_char(e, 150, 'F');
+    fixgw_enc_bool(e, 43, true);
+    fixgw_enc_int(e, 5000, -99999999);
+    fixgw_enc_decimal(e, 44, px);
+    fixgw_enc_decimal(e, 38, qty);
+    fixgw_enc_decimal(e, 99999, tiny);
+    fixgw_enc_cstr(e, 55, "A");
+  }
+  return e->err;
+}
+
+static void test_fast_paths_capacity(void **state) {
+  (void)state;
+  char big[512], ref[512];
+  fixgw_encoder_t e;
+  const char *out, *rout;
+  size_t full, rlen;
+  assert_int_equal(build_fast(&e, ref, sizeof ref, 1), 0);
+  assert_int_equal(fixgw_enc_finish(&e, &rout, &rlen), 0);
+  assert_int_equal(build_fast(&e, big, sizeof big, 0), 0);
+  assert_int_equal(fixgw_enc_finish(&e, &out, &full), 0);
+  assert_int_equal(full, rlen);
+  assert_memory_equal(out, rout, rlen);
+  size_t need = (size_t)(out - big) + full;
+  for (size_t cap = 0; cap <= need + FIXGW__ENC_SLACK; cap++) {
+    fixgw_guard_t g;
+    char *d = fixgw_guard_copy(&g, big, cap);
+    int rc = build_fast(&e, d, cap, 0);
+    size_t len = 0;
+    if (!rc) rc = fixgw_enc_finish(&e, &out, &len);
+    if (cap >= need) {
+      assert_int_equal(rc, 0);
+      assert_int_equal(len, rlen);
+      assert_memory_equal(out, rout, rlen);
+    } else {
+      assert_int_equal(rc, FIXGW_ENOSPC);
+    }
+    fixgw_guard_free(&g);
+  }
+}
+
+/* Each inline appender's refusals with a constant tag and room to spare:
+ * the code, no byte moved, and the error sticky through later fast-path
+ * appends and finish. */
+static void test_fast_paths_sticky(void **state) {
+  (void)state;
+  char buf[256];
+  fixgw_encoder_t e;
+  const char *out;
+  size_t len;
+  const char *null_str = NULL;
+  for (int c = 0; c < 9; c++) {
+    fixgw_enc_begin(&e, buf, sizeof buf, "FIX.4.4", "8");
+    assert_int_equal(fixgw_enc_uint(&e, 34, 1), 0);
+    size_t pos = e.pos;
+    int rc;
+    switch (c) {
+      case 0: rc = fixgw_enc_str(&e, 58, "ab\x01", 3); break;
+      case 1: rc = fixgw_enc_str(&e, 58, "abc", 0); break;
+      case 2: rc = fixgw_enc_str(&e, 58, null_str, 3); break;
+      case 3: rc = fixgw_enc_cstr(&e, 58, null_str); break;
+      case 4: rc = fixgw_enc_cstr(&e, 58, "0123456789abcde\x01"); break;
+      case 5: rc = fixgw_enc_char(&e, 54, FIXGW_SOH); break;
+      case 6: rc = fixgw_enc_char(&e, 54, 0); break;
+      case 7: rc = fixgw_enc_decimal(&e, 44, (fixgw_decimal_t){1, -19}); break;
+      default: rc = fixgw_enc_uint(&e, 0, 1); break;
+    }
+    assert_int_equal(rc, FIXGW_EINVAL);
+    assert_int_equal(e.pos, pos);
+    assert_int_equal(fixgw_enc_uint(&e, 34, 2), FIXGW_EINVAL);
+    assert_int_equal(fixgw_enc_int(&e, 5000, -2), FIXGW_EINVAL);
+    assert_int_equal(fixgw_enc_decimal(&e, 44, (fixgw_decimal_t){15, -1}), FIXGW_EINVAL);
+    assert_int_equal(fixgw_enc_char(&e, 54, '1'), FIXGW_EINVAL);
+    assert_int_equal(fixgw_enc_bool(&e, 43, false), FIXGW_EINVAL);
+    assert_int_equal(fixgw_enc_cstr(&e, 55, "AAPL"), FIXGW_EINVAL);
+    assert_int_equal(fixgw_enc_str(&e, 55, "AAPL", 4), FIXGW_EINVAL);
+    assert_int_equal(e.pos, pos);
+    assert_int_equal(fixgw_enc_finish(&e, &out, &len), FIXGW_EINVAL);
+  }
+  /* An encoder never begun (zeroed) has no room: ENOSPC, not a write. */
+  memset(&e, 0, sizeof e);
+  assert_int_equal(fixgw_enc_uint(&e, 34, 1), FIXGW_ENOSPC);
+  assert_int_equal(fixgw_enc_char(&e, 54, '1'), FIXGW_ENOSPC);
+  /* NULL encoder. */
+  assert_int_equal(fixgw_enc_uint(NULL, 34, 1), FIXGW_EINVAL);
+  assert_int_equal(fixgw_enc_cstr(NULL, 55, "AAPL"), FIXGW_EINVAL);
+  assert_int_equal(fixgw_enc_decimal(NULL, 44, (fixgw_decimal_t){1, 0}), FIXGW_EINVAL);
+  assert_int_equal(fixgw_enc_char(NULL, 54, '1'), FIXGW_EINVAL);
+  assert_int_equal(fixgw_enc_int(NULL, 5000, 1), FIXGW_EINVAL);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_date_and_time_only), cmocka_unit_test(test_timestamp_day_changes),
       cmocka_unit_test(test_exact_bytes),   cmocka_unit_test(test_round_trip),
       cmocka_unit_test(test_every_capacity), cmocka_unit_test(test_bad_arguments),
       cmocka_unit_test(test_checksum_sizes), cmocka_unit_test(test_word_paths),
+      cmocka_unit_test(test_fast_paths_match), cmocka_unit_test(test_fast_paths_capacity),
+      cmocka_unit_test(test_fast_paths_sticky),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
