@@ -1,8 +1,10 @@
 /* Encoder: exact output per type, BodyLength and CheckSum checked against
  * an independent framing, overflow at every capacity with a guard page,
  * sticky errors, and the parser reading back every field. */
+#define _POSIX_C_SOURCE 200809L /* gmtime_r */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "fixgw/codec.h"
 #include "fixmsg.h"
@@ -624,6 +626,81 @@ static void test_fast_paths_sticky(void **state) {
   assert_int_equal(fixgw_enc_int(NULL, 5000, 1), FIXGW_EINVAL);
 }
 
+/* Times of day and timestamps at every precision against an independent
+ * rendering (gmtime_r and printf), through the encoder, timeonly and both
+ * formatting helpers: random instants over all of int64 ns (1970..2262)
+ * and the edges of a day and of a second. */
+static void expect_time(int64_t ns, fixgw_ts_precision prec, char *date, char *tod) {
+  time_t sec = (time_t)(ns / 1000000000LL);
+  struct tm tm;
+  assert_non_null(gmtime_r(&sec, &tm));
+  char frac[16];
+  snprintf(frac, sizeof frac, ".%09lld", (long long)(ns % 1000000000LL));
+  frac[prec ? 1 + (int)prec : 0] = 0;
+  snprintf(date, 40, "%04d%02d%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+  snprintf(tod, 64, "%02d:%02d:%02d%s", tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+}
+
+static const char *field_value(const char *msg, size_t len, const char *tageq, size_t *n) {
+  size_t tl = strlen(tageq);
+  for (size_t i = 0; i + tl < len; i++) {
+    if (msg[i] == FIXGW_SOH && memcmp(msg + i + 1, tageq, tl) == 0) {
+      const char *v = msg + i + 1 + tl;
+      const char *end = memchr(v, FIXGW_SOH, len - (size_t)(v - msg));
+      *n = end ? (size_t)(end - v) : 0;
+      return v;
+    }
+  }
+  *n = 0;
+  return "";
+}
+
+static void test_time_text(void **state) {
+  (void)state;
+  static const fixgw_ts_precision precs[4] = {FIXGW_TS_SECONDS, FIXGW_TS_MILLIS,
+                                              FIXGW_TS_MICROS, FIXGW_TS_NANOS};
+  const int64_t day = 86400LL * 1000000000LL;
+  uint64_t x = 0xD1B54A32D192ED03ULL;
+  for (int round = 0; round < 40000; round++) {
+    uint64_t r = xorshift(&x);
+    int64_t ns = (int64_t)(r >> 1);
+    switch (round % 8) {
+      case 0: ns = ns / day * day; break;              /* midnight */
+      case 1: if (ns >= day) ns = ns / day * day - 1; break; /* a day's last ns */
+      case 2: ns = ns / 1000000000LL * 1000000000LL; break;
+      case 3: ns = ns / 1000000000LL * 1000000000LL + 999999999; break;
+      default: break;
+    }
+    fixgw_ts_precision prec = precs[(r >> 60) % 4];
+    char date[40], tod[64], want[128], got[128];
+    expect_time(ns, prec, date, tod);
+    char buf[256];
+    fixgw_encoder_t e;
+    fixgw_enc_begin(&e, buf, sizeof buf, "FIX.4.4", "0");
+    assert_int_equal(fixgw_enc_timestamp(&e, 52, ns, prec), 0);
+    assert_int_equal(fixgw_enc_timeonly(&e, 273, ns % day, prec), 0);
+    assert_int_equal(fixgw_enc_cstr(&e, 58, "x"), 0);
+    const char *out;
+    size_t len, n;
+    assert_int_equal(fixgw_enc_finish(&e, &out, &len), 0);
+    snprintf(want, sizeof want, "%s-%s", date, tod);
+    const char *v = field_value(out, len, "52=", &n);
+    if (n != strlen(want) || memcmp(v, want, n) != 0)
+      fail_msg("ns %lld prec %d: 52=%.*s, want %s", (long long)ns, (int)prec, (int)n, v, want);
+    v = field_value(out, len, "273=", &n);
+    if (n != strlen(tod) || memcmp(v, tod, n) != 0)
+      fail_msg("ns %lld prec %d: 273=%.*s, want %s", (long long)ns, (int)prec, (int)n, v, tod);
+    v = field_value(out, len, "58=", &n);
+    assert_true(n == 1 && v[0] == 'x');
+    assert_int_equal(fixgw_timestamp_format(ns, prec, got, sizeof got), (int)strlen(want));
+    assert_string_equal(got, want);
+    snprintf(want, sizeof want, "%.4s-%.2s-%.2sT%sZ", date, date + 4, date + 6, tod);
+    assert_int_equal(fixgw_timestamp_format_iso8601(ns, prec, got, sizeof got),
+                     (int)strlen(want));
+    assert_string_equal(got, want);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_date_and_time_only), cmocka_unit_test(test_timestamp_day_changes),
@@ -631,7 +708,7 @@ int main(void) {
       cmocka_unit_test(test_every_capacity), cmocka_unit_test(test_bad_arguments),
       cmocka_unit_test(test_checksum_sizes), cmocka_unit_test(test_word_paths),
       cmocka_unit_test(test_fast_paths_match), cmocka_unit_test(test_fast_paths_capacity),
-      cmocka_unit_test(test_fast_paths_sticky),
+      cmocka_unit_test(test_fast_paths_sticky), cmocka_unit_test(test_time_text),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
