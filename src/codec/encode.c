@@ -90,10 +90,14 @@ int fixgw_enc_begin(fixgw_encoder_t *e, char *buf, size_t cap,
   if (!e) return FIXGW_EINVAL;
   memset(e, 0, sizeof *e);
   if (!buf || !begin_string || !msgtype) return fail(e, FIXGW_EINVAL);
-  size_t bl = strlen(begin_string), ml = strlen(msgtype);
-  if (bl == 0 || bl > 8 || ml == 0 || memchr(begin_string, FIXGW_SOH, bl) ||
-      memchr(msgtype, FIXGW_SOH, ml))
-    return fail(e, FIXGW_EINVAL);
+  /* Lengths and the SOH check in one pass over these few bytes (no
+   * library calls): each scan stops at the first NUL or SOH, and a
+   * BeginString's after 9 bytes, past which it is too long anyway. */
+  size_t bl = 0, ml = 0;
+  while (bl <= 8 && (unsigned char)begin_string[bl] > 1) bl++;
+  if (bl == 0 || bl > 8 || begin_string[bl] != '\0') return fail(e, FIXGW_EINVAL);
+  while ((unsigned char)msgtype[ml] > 1) ml++;
+  if (ml == 0 || msgtype[ml] != '\0') return fail(e, FIXGW_EINVAL);
   e->buf = buf;
   e->cap = cap;
   e->bs_ = begin_string;
@@ -104,7 +108,13 @@ int fixgw_enc_begin(fixgw_encoder_t *e, char *buf, size_t cap,
     return fail(e, FIXGW_ENOSPC);
   char *p = buf + e->pos;
   memcpy(p, "35=", 3);
-  memcpy(p + 3, msgtype, ml);
+  if (ml <= 2) {
+    /* "D", "8", "AE": no call for a copy this short. */
+    p[3] = msgtype[0];
+    p[3 + ml - 1] = msgtype[ml - 1];
+  } else {
+    memcpy(p + 3, msgtype, ml);
+  }
   p[3 + ml] = FIXGW_SOH;
   e->pos += 3 + ml + 1;
   return 0;

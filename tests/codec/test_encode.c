@@ -701,6 +701,56 @@ static void test_time_text(void **state) {
   }
 }
 
+/* fixgw_enc_begin's verdicts against strlen and memchr (what it scanned
+ * with before), for BeginStrings and MsgTypes of every length near the
+ * limits with an SOH anywhere, each read from a guard page so no scan
+ * strays past its NUL; and the bytes at the exact capacity and a byte
+ * short. */
+static void test_begin_arguments(void **state) {
+  (void)state;
+  char buf[128], ref[128], bs[16], mt[16];
+  for (size_t bl = 0; bl <= 10; bl++) {
+    for (size_t ml = 0; ml <= 5; ml++) {
+      for (size_t soh = 0; soh <= bl + ml; soh++) { /* bl + ml: no SOH */
+        for (size_t i = 0; i < bl; i++) bs[i] = (char)('A' + i);
+        for (size_t i = 0; i < ml; i++) mt[i] = (char)('a' + i);
+        if (soh < bl) bs[soh] = FIXGW_SOH;
+        else if (soh < bl + ml) mt[soh - bl] = FIXGW_SOH;
+        bs[bl] = mt[ml] = '\0';
+        int bad = bl == 0 || bl > 8 || ml == 0 || memchr(bs, FIXGW_SOH, bl) ||
+                  memchr(mt, FIXGW_SOH, ml);
+        fixgw_guard_t gb, gm;
+        const char *qb = fixgw_guard_copy(&gb, bs, bl + 1);
+        const char *qm = fixgw_guard_copy(&gm, mt, ml + 1);
+        size_t need = FIXGW_ENC_HEADROOM + 3 + ml + 1 + FIXGW_ENC_TRAILER;
+        for (size_t cap = need - 1; cap <= need; cap++) {
+          fixgw_encoder_t e;
+          int rc = fixgw_enc_begin(&e, buf, cap, qb, qm);
+          int want = bad ? FIXGW_EINVAL : cap < need ? FIXGW_ENOSPC : 0;
+          if (rc != want)
+            fail_msg("bs len %zu, msgtype len %zu, soh %zu, cap %zu: %s", bl, ml, soh, cap,
+                     fixgw_err_name(rc));
+          const char *out;
+          size_t len;
+          assert_int_equal(fixgw_enc_finish(&e, &out, &len), want);
+          if (want) continue;
+          char body[32];
+          snprintf(body, sizeof body, "35=%s|", mt);
+          size_t rl = fixmsg(ref, sizeof ref, bs, body);
+          assert_int_equal(len, rl);
+          assert_memory_equal(out, ref, rl);
+        }
+        fixgw_guard_free(&gb);
+        fixgw_guard_free(&gm);
+      }
+    }
+  }
+  fixgw_encoder_t e;
+  assert_int_equal(fixgw_enc_begin(&e, buf, sizeof buf, NULL, "D"), FIXGW_EINVAL);
+  assert_int_equal(fixgw_enc_begin(&e, buf, sizeof buf, "FIX.4.4", NULL), FIXGW_EINVAL);
+  assert_int_equal(fixgw_enc_begin(NULL, buf, sizeof buf, "FIX.4.4", "D"), FIXGW_EINVAL);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_date_and_time_only), cmocka_unit_test(test_timestamp_day_changes),
@@ -709,6 +759,7 @@ int main(void) {
       cmocka_unit_test(test_checksum_sizes), cmocka_unit_test(test_word_paths),
       cmocka_unit_test(test_fast_paths_match), cmocka_unit_test(test_fast_paths_capacity),
       cmocka_unit_test(test_fast_paths_sticky), cmocka_unit_test(test_time_text),
+      cmocka_unit_test(test_begin_arguments),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
