@@ -510,7 +510,8 @@ int fixgw_enc_begin(fixgw_encoder_t *e, char *buf, size_t cap,
  * Return 0, FIXGW_ENOSPC (buffer full), FIXGW_EINVAL (empty value, SOH in
  * a non-data value, bad tag or argument), or the sticky earlier error.
  *
- * str, cstr, int, uint, decimal, char and bool are inline (defined below):
+ * str, cstr, int, uint, decimal, char, bool and timestamp are inline
+ * (defined below):
  * with a compile-time constant tag below 100000, no earlier error, at
  * least FIXGW__ENC_SLACK bytes left and a short value they write the
  * field in place, "tag=" folded to a constant; in every other case they
@@ -523,9 +524,10 @@ static inline int fixgw_enc_uint(fixgw_encoder_t *e, uint32_t tag, uint64_t v);
 static inline int fixgw_enc_decimal(fixgw_encoder_t *e, uint32_t tag, fixgw_decimal_t d);
 static inline int fixgw_enc_char(fixgw_encoder_t *e, uint32_t tag, char c);
 static inline int fixgw_enc_bool(fixgw_encoder_t *e, uint32_t tag, bool b);
-/* ns since the epoch, years 1970..9999, written at precision prec. */
-int fixgw_enc_timestamp(fixgw_encoder_t *e, uint32_t tag, int64_t ns,
-                        fixgw_ts_precision prec);
+/* ns since the epoch, years 1970..9999, written at precision prec (fraction
+ * truncated). Inline like the above. */
+static inline int fixgw_enc_timestamp(fixgw_encoder_t *e, uint32_t tag, int64_t ns,
+                                      fixgw_ts_precision prec);
 /* UTCDateOnly / LocalMktDate "YYYYMMDD" (years 0..9999, month 1..12,
  * day 1..31; week ignored). */
 int fixgw_enc_date(fixgw_encoder_t *e, uint32_t tag, fixgw_date_t d);
@@ -547,10 +549,16 @@ int fixgw__enc_int(fixgw_encoder_t *e, uint32_t tag, int64_t v);
 int fixgw__enc_uint(fixgw_encoder_t *e, uint32_t tag, uint64_t v);
 int fixgw__enc_decimal(fixgw_encoder_t *e, uint32_t tag, fixgw_decimal_t d);
 int fixgw__enc_char(fixgw_encoder_t *e, uint32_t tag, char c);
+int fixgw__enc_timestamp(fixgw_encoder_t *e, uint32_t tag, int64_t ns, fixgw_ts_precision prec);
 
-/* Room the fast paths ask for: their longest field ("99999=" and a 16-byte
- * string and SOH, 23 bytes), the trailer's 7 and the 8-byte stores that
- * reach past a value's end, with margin. Closer to cap the general path
+/* "YYYYMMDD" of day days (>= 0) since the epoch, from a per-thread cache
+ * of the last day asked for (valid until this thread asks for another),
+ * or NULL if its year is past 9999. */
+const char *fixgw__enc_day_text(int64_t days);
+
+/* Room the fast paths ask for: their longest field ("99999=" and a
+ * nanosecond timestamp and SOH, 34 bytes), the trailer's 7 and the 8-byte
+ * stores that reach past a value's end, with margin. Closer to cap the general path
  * decides, so a fast path never needs an exact capacity check. */
 #define FIXGW__ENC_SLACK 64u
 
@@ -734,6 +742,51 @@ static FIXGW__ENC_INLINE int fixgw__enc_str_fast(fixgw_encoder_t *e, uint32_t ta
   return fixgw__enc_str(e, tag, s, n);
 }
 
+/* "HH:MM:SS[.f...]" at p for tod ns since midnight (< 24 h), fraction
+ * truncated to prec digits (0, 3, 6 or 9). Up to 8 bytes past the text
+ * may be written: callers write what follows afterwards. */
+static inline void fixgw__enc_put_time(char *p, uint64_t tod, unsigned prec) {
+  uint64_t sod = tod / 1000000000u, sub = tod - sod * 1000000000u;
+  uint64_t h = sod / 3600, r = sod - h * 3600, m = r / 60, sec = r - m * 60;
+  /* Hours, minutes, seconds (each < 100) in 24-bit lanes at bytes 0, 3
+   * and 6; x * 103 >> 10 is x / 10 below 179 and stays in its lane. */
+  uint64_t y = h | (m << 24) | (sec << 48);
+  uint64_t tens = ((y * 103) >> 10) & 0x000F00000F00000FULL;
+  fixgw__enc_store8(p, (tens | ((y - tens * 10) << 8)) + 0x30303A30303A3030ULL);
+  if (prec == 0) return;
+  p[8] = '.';
+  if (prec == 3) {
+    fixgw__enc_store8(p + 9, fixgw__enc_text8(sub / 1000000) >> 40);
+  } else if (prec == 6) {
+    fixgw__enc_store8(p + 9, fixgw__enc_text8(sub / 1000) >> 16);
+  } else {
+    p[9] = FIXGW__CAST(char, '0' + sub / 100000000);
+    fixgw__enc_store8(p + 10, fixgw__enc_text8(sub % 100000000));
+  }
+}
+
+static FIXGW__ENC_INLINE int fixgw__enc_timestamp_fast(fixgw_encoder_t *e, uint32_t tag,
+                                                       int64_t ns, fixgw_ts_precision prec) {
+  char *p = fixgw__enc_room(e);
+  unsigned pr = FIXGW__CAST(unsigned, prec);
+  if (FIXGW_LIKELY(p && ns >= 0 && (pr == 0 || pr == 3 || pr == 6 || pr == 9))) {
+    const int64_t day_ns = 86400LL * 1000000000LL;
+    int64_t days = ns / day_ns;
+    const char *date = fixgw__enc_day_text(days);
+    if (FIXGW_LIKELY(date != FIXGW__NULL)) {
+      unsigned tl = fixgw__enc_taglen(tag), n = 17 + (pr ? 1 + pr : 0);
+      fixgw__enc_store8(p, fixgw__enc_tagword(tag));
+      memcpy(p + tl, date, 8);
+      p[tl + 8] = '-';
+      fixgw__enc_put_time(p + tl + 9, FIXGW__CAST(uint64_t, ns - days * day_ns), pr);
+      p[tl + n] = FIXGW_SOH;
+      e->pos += tl + n + 1;
+      return 0;
+    }
+  }
+  return fixgw__enc_timestamp(e, tag, ns, prec);
+}
+
 /* The public appenders: constant tags take the fast path, the rest call
  * the general one. */
 static FIXGW__ENC_INLINE int fixgw_enc_str(fixgw_encoder_t *e, uint32_t tag, const char *s,
@@ -766,6 +819,12 @@ static FIXGW__ENC_INLINE int fixgw_enc_decimal(fixgw_encoder_t *e, uint32_t tag,
 static FIXGW__ENC_INLINE int fixgw_enc_char(fixgw_encoder_t *e, uint32_t tag, char c) {
   if (FIXGW__ENC_FAST_TAG(tag)) return fixgw__enc_char_fast(e, tag, c);
   return fixgw__enc_char(e, tag, c);
+}
+
+static FIXGW__ENC_INLINE int fixgw_enc_timestamp(fixgw_encoder_t *e, uint32_t tag, int64_t ns,
+                                                 fixgw_ts_precision prec) {
+  if (FIXGW__ENC_FAST_TAG(tag)) return fixgw__enc_timestamp_fast(e, tag, ns, prec);
+  return fixgw__enc_timestamp(e, tag, ns, prec);
 }
 
 static FIXGW__ENC_INLINE int fixgw_enc_bool(fixgw_encoder_t *e, uint32_t tag, bool b) {

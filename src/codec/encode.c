@@ -324,33 +324,10 @@ static inline unsigned time_len(fixgw_ts_precision prec) {
   return 8 + (prec ? 1 + (unsigned)prec : 0);
 }
 
-/* "HH:MM:SS[.f...]" at p for ns since midnight, fraction truncated. Up
- * to 8 bytes past the text may be written (a field's SOH and the
- * trailer's reserve, or the rest of a formatting buffer): callers write
- * what follows afterwards. */
+/* "HH:MM:SS[.f...]" at p for ns since midnight (see fixgw__enc_put_time:
+ * up to 8 bytes past the text are written). */
 static inline void put_time(char *p, int64_t ns, fixgw_ts_precision prec) {
-  uint64_t t = (uint64_t)ns;
-  uint64_t sod = t / 1000000000u, sub = t - sod * 1000000000u;
-  uint64_t h = sod / 3600, r = sod - h * 3600, m = r / 60, sec = r - m * 60;
-  /* Hours, minutes, seconds (each < 100) in 24-bit lanes at bytes 0, 3
-   * and 6; x * 103 >> 10 is x / 10 below 179 and stays in its lane. */
-  uint64_t y = h | (m << 24) | (sec << 48);
-  uint64_t tens = ((y * 103) >> 10) & 0x000F00000F00000FULL;
-  store_le64(p, (tens | ((y - tens * 10) << 8)) + 0x30303A30303A3030ULL);
-  if (prec == FIXGW_TS_SECONDS) return;
-  p[8] = '.';
-  switch (prec) {
-    case FIXGW_TS_MILLIS:
-      store_le64(p + 9, text8(sub / 1000000) >> 40);
-      return;
-    case FIXGW_TS_MICROS:
-      store_le64(p + 9, text8(sub / 1000) >> 16);
-      return;
-    default:
-      p[9] = (char)('0' + sub / 100000000);
-      store_le64(p + 10, text8(sub % 100000000));
-      return;
-  }
+  fixgw__enc_put_time(p, (uint64_t)ns, (unsigned)prec);
 }
 
 /* A thread's timestamps nearly all fall on one day (SendingTime,
@@ -360,23 +337,29 @@ static inline void put_time(char *p, int64_t ns, fixgw_ts_precision prec) {
 static _Thread_local int64_t date_day = -1;
 static _Thread_local char date_text[8];
 
-int fixgw_enc_timestamp(fixgw_encoder_t *e, uint32_t tag, int64_t ns,
-                        fixgw_ts_precision prec) {
+const char *fixgw__enc_day_text(int64_t days) {
+  if (FIXGW_UNLIKELY(days != date_day)) {
+    fixgw_date_t d;
+    fixgw_civil_from_days(days, &d);
+    if (d.year > 9999) return NULL;
+    put_date(date_text, &d);
+    date_day = days;
+  }
+  return date_text;
+}
+
+int fixgw__enc_timestamp(fixgw_encoder_t *e, uint32_t tag, int64_t ns,
+                         fixgw_ts_precision prec) {
   if (!e) return FIXGW_EINVAL;
   if (ns < 0 || !valid_prec(prec)) return fail(e, FIXGW_EINVAL);
   const int64_t day_ns = 86400LL * 1000000000LL;
   int64_t days = ns / day_ns;
-  if (FIXGW_UNLIKELY(days != date_day)) {
-    fixgw_date_t d;
-    fixgw_civil_from_days(days, &d);
-    if (d.year > 9999) return fail(e, FIXGW_EINVAL);
-    put_date(date_text, &d);
-    date_day = days;
-  }
+  const char *date = fixgw__enc_day_text(days);
+  if (!date) return fail(e, FIXGW_EINVAL);
   unsigned n = 9 + time_len(prec);
   char *p = field_open(e, tag, n);
   if (!p) return e->err;
-  memcpy(p, date_text, 8);
+  memcpy(p, date, 8);
   p[8] = '-';
   put_time(p + 9, ns - days * day_ns, prec);
   p[n] = FIXGW_SOH;

@@ -392,7 +392,7 @@ static void test_word_paths(void **state) {
 
 /* Which appender a fast-path case runs, and its value. */
 typedef struct fast_case {
-  int kind; /* 0 uint, 1 int, 2 decimal, 3 char, 4 str */
+  int kind; /* 0 uint, 1 int, 2 decimal, 3 char, 4 str, 5 timestamp */
   uint32_t tag;
   uint64_t u;
   int64_t i;
@@ -400,6 +400,8 @@ typedef struct fast_case {
   char c;
   const char *s;
   size_t n;
+  int64_t ns;
+  fixgw_ts_precision prec;
 } fast_case_t;
 
 static int run_fast(fixgw_encoder_t *e, const fast_case_t *k) {
@@ -408,7 +410,8 @@ static int run_fast(fixgw_encoder_t *e, const fast_case_t *k) {
     case 1: return fixgw__enc_int_fast(e, k->tag, k->i);
     case 2: return fixgw__enc_decimal_fast(e, k->tag, k->d);
     case 3: return fixgw__enc_char_fast(e, k->tag, k->c);
-    default: return fixgw__enc_str_fast(e, k->tag, k->s, k->n);
+    case 4: return fixgw__enc_str_fast(e, k->tag, k->s, k->n);
+    default: return fixgw__enc_timestamp_fast(e, k->tag, k->ns, k->prec);
   }
 }
 
@@ -418,7 +421,8 @@ static int run_general(fixgw_encoder_t *e, const fast_case_t *k) {
     case 1: return fixgw__enc_int(e, k->tag, k->i);
     case 2: return fixgw__enc_decimal(e, k->tag, k->d);
     case 3: return fixgw__enc_char(e, k->tag, k->c);
-    default: return fixgw__enc_str(e, k->tag, k->s, k->n);
+    case 4: return fixgw__enc_str(e, k->tag, k->s, k->n);
+    default: return fixgw__enc_timestamp(e, k->tag, k->ns, k->prec);
   }
 }
 
@@ -431,11 +435,12 @@ static uint64_t xorshift(uint64_t *x) {
 
 /* A random case: values around the fast paths' limits (10^8, 7 digits
  * and exponent -7 for decimals, 16 bytes and SOH or NUL bytes for
- * strings, SOH and NUL chars), tags of every width below 100000. */
+ * strings, SOH and NUL chars, negative instants and bad precisions),
+ * tags of every width below 100000. */
 static void draw_case(uint64_t *x, fast_case_t *k, char *sbuf) {
   uint64_t r = xorshift(x);
   static const uint32_t tags[] = {1, 9, 10, 99, 100, 999, 1000, 9999, 10000, 99999};
-  k->kind = (int)(r % 5);
+  k->kind = (int)(r % 6);
   k->tag = (r >> 3) & 1 ? tags[(r >> 4) % 10] : 1 + (uint32_t)((r >> 8) % 99999);
   uint64_t v = xorshift(x);
   unsigned digits = (unsigned)(v % 21);
@@ -455,6 +460,12 @@ static void draw_case(uint64_t *x, fast_case_t *k, char *sbuf) {
   for (size_t j = 0; j < k->n; j++) sbuf[j] = (char)('!' + (v >> (j % 48)) % 90);
   if (k->n && (v >> 52) % 4 == 0) sbuf[(v >> 54) % k->n] = (v >> 60) & 1 ? FIXGW_SOH : 0;
   k->s = (v >> 58) % 16 == 0 ? NULL : sbuf;
+  /* Any int64 (a sixteenth negative), precisions valid and not. */
+  static const int precs[8] = {0, 3, 6, 9, 0, 9, 4, -1};
+  uint64_t w = xorshift(x);
+  k->ns = (int64_t)(w >> 1);
+  if ((w & 15) == 0) k->ns = -k->ns - 1;
+  k->prec = (fixgw_ts_precision)precs[(w >> 4) % 8];
 }
 
 /* The fast paths against the general ones: every random case from every
@@ -627,9 +638,9 @@ static void test_fast_paths_sticky(void **state) {
 }
 
 /* Times of day and timestamps at every precision against an independent
- * rendering (gmtime_r and printf), through the encoder, timeonly and both
- * formatting helpers: random instants over all of int64 ns (1970..2262)
- * and the edges of a day and of a second. */
+ * rendering (gmtime_r and printf), through the encoder (inline and
+ * general), timeonly and both formatting helpers: random instants over
+ * all of int64 ns (1970..2262) and the edges of a day and of a second. */
 static void expect_time(int64_t ns, fixgw_ts_precision prec, char *date, char *tod) {
   time_t sec = (time_t)(ns / 1000000000LL);
   struct tm tm;
@@ -678,6 +689,7 @@ static void test_time_text(void **state) {
     fixgw_encoder_t e;
     fixgw_enc_begin(&e, buf, sizeof buf, "FIX.4.4", "0");
     assert_int_equal(fixgw_enc_timestamp(&e, 52, ns, prec), 0);
+    assert_int_equal(fixgw__enc_timestamp(&e, 60, ns, prec), 0); /* the general path */
     assert_int_equal(fixgw_enc_timeonly(&e, 273, ns % day, prec), 0);
     assert_int_equal(fixgw_enc_cstr(&e, 58, "x"), 0);
     const char *out;
@@ -687,6 +699,9 @@ static void test_time_text(void **state) {
     const char *v = field_value(out, len, "52=", &n);
     if (n != strlen(want) || memcmp(v, want, n) != 0)
       fail_msg("ns %lld prec %d: 52=%.*s, want %s", (long long)ns, (int)prec, (int)n, v, want);
+    v = field_value(out, len, "60=", &n);
+    if (n != strlen(want) || memcmp(v, want, n) != 0)
+      fail_msg("ns %lld prec %d: 60=%.*s, want %s", (long long)ns, (int)prec, (int)n, v, want);
     v = field_value(out, len, "273=", &n);
     if (n != strlen(tod) || memcmp(v, tod, n) != 0)
       fail_msg("ns %lld prec %d: 273=%.*s, want %s", (long long)ns, (int)prec, (int)n, v, tod);
