@@ -557,7 +557,7 @@ int fixgw__enc_timestamp(fixgw_encoder_t *e, uint32_t tag, int64_t ns, fixgw_ts_
 const char *fixgw__enc_day_text(int64_t days);
 
 /* Room the fast paths ask for: their longest field ("99999=" and a
- * nanosecond timestamp and SOH, 34 bytes), the trailer's 7 and the 8-byte
+ * 32-byte string and SOH, 39 bytes), the trailer's 7 and the 8-byte
  * stores that reach past a value's end, with margin. Closer to cap the general path
  * decides, so a fast path never needs an exact capacity check. */
 #define FIXGW__ENC_SLACK 64u
@@ -712,16 +712,22 @@ static FIXGW__ENC_INLINE int fixgw__enc_char_fast(fixgw_encoder_t *e, uint32_t t
   return fixgw__enc_char(e, tag, c);
 }
 
-/* Strings of 1..16 bytes: read as two words inside s (they overlap below
- * 16; below 8, pieces that stay inside s), checked for SOH, stored. */
+/* Strings of 1..32 bytes (IDs, symbols, accounts): read as words inside
+ * s, two up to 16 bytes and four up to 32, overlapping where n is not a
+ * multiple of 8 (below 8, pieces that stay inside s), checked for SOH and
+ * stored. */
 static FIXGW__ENC_INLINE int fixgw__enc_str_fast(fixgw_encoder_t *e, uint32_t tag, const char *s,
                                                  size_t n) {
   char *p = fixgw__enc_room(e);
-  if (FIXGW_LIKELY(p && s && n - 1 < 16)) {
-    uint64_t a, b = 0;
+  if (FIXGW_LIKELY(p && s && n - 1 < 32)) {
+    uint64_t a, b = 0, c = 0, d = 0;
     if (n >= 8) {
       a = fixgw__enc_load8(s);
       b = fixgw__enc_load8(s + n - 8);
+      if (n > 16) {
+        c = fixgw__enc_load8(s + 8);
+        d = fixgw__enc_load8(s + n - 16);
+      }
     } else if (n >= 4) {
       a = fixgw__enc_load4(s) | (fixgw__enc_load4(s + n - 4) << (8 * (n - 4)));
     } else {
@@ -729,12 +735,18 @@ static FIXGW__ENC_INLINE int fixgw__enc_str_fast(fixgw_encoder_t *e, uint32_t ta
           (FIXGW__CAST(uint64_t, FIXGW__CAST(unsigned char, s[n >> 1])) << (8 * (n >> 1))) |
           (FIXGW__CAST(uint64_t, FIXGW__CAST(unsigned char, s[n - 1])) << (8 * (n - 1)));
     }
-    if (FIXGW_LIKELY(!fixgw__enc_has_soh(a) && !fixgw__enc_has_soh(b))) {
+    if (FIXGW_LIKELY(!fixgw__enc_has_soh(a) && !fixgw__enc_has_soh(b) &&
+                     !fixgw__enc_has_soh(c) && !fixgw__enc_has_soh(d))) {
       unsigned tl = fixgw__enc_taglen(tag);
+      char *v = p + tl;
       fixgw__enc_store8(p, fixgw__enc_tagword(tag));
-      fixgw__enc_store8(p + tl, a);
-      if (n >= 8) fixgw__enc_store8(p + tl + n - 8, b);
-      p[tl + n] = FIXGW_SOH;
+      fixgw__enc_store8(v, a);
+      if (n > 16) {
+        fixgw__enc_store8(v + 8, c);
+        fixgw__enc_store8(v + n - 16, d);
+      }
+      if (n >= 8) fixgw__enc_store8(v + n - 8, b);
+      v[n] = FIXGW_SOH;
       e->pos += tl + n + 1;
       return 0;
     }

@@ -307,20 +307,20 @@ static void test_timestamp_day_changes(void **state) {
   }
 }
 
-/* The word-at-a-time paths (strings up to 16 bytes, digits below 10^8,
+/* The word-at-a-time paths (strings up to 32 bytes, digits below 10^8,
  * decimals up to 7 digits): every length and an SOH at every position of
  * a string read from a guard page, and random integers and decimals of
  * every width against printf's text, each read back by the parser. */
 static void test_word_paths(void **state) {
   (void)state;
-  char buf[512], src[24], want[64];
+  char buf[512], src[48], want[64];
   fixgw_encoder_t e;
   fixgw_parser_t p;
   assert_int_equal(fixgw_parser_init(&p, NULL), 0);
-  for (size_t n = 1; n <= 20; n++) {
+  for (size_t n = 1; n <= 40; n++) {
     for (size_t i = 0; i < n; i++) src[i] = (char)('a' + (i * 7 + n) % 26);
     for (size_t soh = 0; soh <= n; soh++) {
-      char tmp[24];
+      char tmp[48];
       memcpy(tmp, src, n);
       if (soh < n) tmp[soh] = FIXGW_SOH;
       fixgw_guard_t g;
@@ -434,7 +434,7 @@ static uint64_t xorshift(uint64_t *x) {
 }
 
 /* A random case: values around the fast paths' limits (10^8, 7 digits
- * and exponent -7 for decimals, 16 bytes and SOH or NUL bytes for
+ * and exponent -7 for decimals, 16 and 32 bytes and SOH or NUL bytes for
  * strings, SOH and NUL chars, negative instants and bad precisions),
  * tags of every width below 100000. */
 static void draw_case(uint64_t *x, fast_case_t *k, char *sbuf) {
@@ -456,7 +456,7 @@ static void draw_case(uint64_t *x, fast_case_t *k, char *sbuf) {
   if ((v >> 30) % 32 == 0) k->d.exp = (v >> 35) & 1 ? 19 : -19;
   k->c = (char)(v >> 8);
   if ((v >> 16) % 8 == 0) k->c = (v >> 19) & 1 ? FIXGW_SOH : 0;
-  k->n = (size_t)((v >> 12) % 20);
+  k->n = (size_t)((v >> 12) % 40);
   for (size_t j = 0; j < k->n; j++) sbuf[j] = (char)('!' + (v >> (j % 48)) % 90);
   if (k->n && (v >> 52) % 4 == 0) sbuf[(v >> 54) % k->n] = (v >> 60) & 1 ? FIXGW_SOH : 0;
   k->s = (v >> 58) % 16 == 0 ? NULL : sbuf;
@@ -476,7 +476,7 @@ static void draw_case(uint64_t *x, fast_case_t *k, char *sbuf) {
 static void test_fast_paths_match(void **state) {
   (void)state;
   uint64_t x = 0x9E3779B97F4A7C15ULL;
-  char sbuf[24];
+  char sbuf[48];
   static const size_t rooms[] = {200, FIXGW__ENC_SLACK + 1, FIXGW__ENC_SLACK,
                                  FIXGW__ENC_SLACK - 1, 30, 20, 12, 8, 7};
   for (int round = 0; round < 20000; round++) {
