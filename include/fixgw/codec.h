@@ -511,12 +511,12 @@ int fixgw_enc_begin(fixgw_encoder_t *e, char *buf, size_t cap,
  * a non-data value, bad tag or argument), or the sticky earlier error.
  *
  * str, cstr, int, uint, decimal, char, bool and timestamp are inline
- * (defined below):
- * with a compile-time constant tag below 100000, no earlier error, at
- * least FIXGW__ENC_SLACK bytes left and a short value they write the
- * field in place, "tag=" folded to a constant; in every other case they
- * call the general fixgw__enc_* of the same name, which decides every
- * error and every near-full buffer. Both write the same bytes. */
+ * (defined below): with a compile-time constant tag below 100000 (gcc and
+ * clang), no earlier error, at least FIXGW__ENC_SLACK bytes left and a
+ * short value they write the field in place, "tag=" folded to a constant;
+ * in every other case they call the general fixgw__enc_* of the same
+ * name, which decides every error and every near-full buffer. Both write
+ * the same bytes and return the same codes. */
 static inline int fixgw_enc_str(fixgw_encoder_t *e, uint32_t tag, const char *s, size_t n);
 static inline int fixgw_enc_cstr(fixgw_encoder_t *e, uint32_t tag, const char *s);
 static inline int fixgw_enc_int(fixgw_encoder_t *e, uint32_t tag, int64_t v);
