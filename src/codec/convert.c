@@ -94,8 +94,8 @@ static int decimal_parse_slow(const char *s, size_t n, fixgw_decimal_t *out, int
   return 0;
 }
 
-/* The reference: a byte at a time. fixgw_to_decimal and the padded path
- * give values of up to 8 bytes to word code and are tested against this. */
+/* The reference: a byte at a time. fixgw_to_decimal (below 19 bytes) and
+ * the padded path (up to 8 bytes, by word) are tested against this. */
 int fixgw__to_decimal_ref(const char *s, size_t n, fixgw_decimal_t *out) {
   if (!s || !out) return FIXGW_EINVAL;
   /* Fast path: at most 18 digits cannot overflow, so no significance
@@ -160,21 +160,15 @@ static inline int decimal_word(uint64_t w, unsigned m, int neg, fixgw_decimal_t 
   return 0;
 }
 
-static inline uint32_t load32(const char *p) {
-  uint32_t v;
-  memcpy(&v, p, 4);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-  v = __builtin_bswap32(v);
-#endif
-  return v;
-}
-
-/* fixgw_to_decimal a byte at a time, for what its word paths leave: the
- * integer part and the fraction each in a loop of their own, so no byte
- * asks "point seen yet?"; above 18 bytes the reference. Out of line so
- * the word paths need no saved registers. */
-static __attribute__((noinline)) int decimal_bytes(const char *s, size_t n,
-                                                   fixgw_decimal_t *out) {
+/* Short values a byte at a time, but the integer part and the fraction
+ * each in a loop of their own, so no byte asks "point seen yet?". Word
+ * loads would need 8 readable bytes, which a bare view does not promise;
+ * values inside a parsed message take decimal_word (the getter). A word
+ * gathered from two overlapping 4-byte loads was tried: fewer
+ * instructions, but slower on a group walk's mixed lengths (the MD10 row,
+ * 2026-12-04), so the loop stays. */
+int fixgw_to_decimal(const char *s, size_t n, fixgw_decimal_t *out) {
+  if (!s || !out) return FIXGW_EINVAL;
   size_t i = n && s[0] == '-';
   if (FIXGW_UNLIKELY(n - i > 18 || n == i)) return fixgw__to_decimal_ref(s, n, out);
   uint64_t v = 0;
@@ -197,32 +191,6 @@ static __attribute__((noinline)) int decimal_bytes(const char *s, size_t n,
   out->mant = i ? -(int64_t)v : (int64_t)v;
   out->exp = exp;
   return 0;
-}
-
-/* Values of 4 to 8 bytes after the sign go to decimal_word, gathered
- * from s[0..n) alone by two 4-byte loads that overlap; 1 to 3 plain
- * digits (quantities) are read directly; the rest a byte at a time. */
-int fixgw_to_decimal(const char *s, size_t n, fixgw_decimal_t *out) {
-  if (!s || !out) return FIXGW_EINVAL;
-  size_t i = n && s[0] == '-';
-  size_t m = n - i;
-  const char *p = s + i;
-  if (FIXGW_LIKELY(m - 4 < 5)) {
-    uint64_t w = load32(p) | (uint64_t)load32(p + m - 4) << (8 * (m - 4));
-    return decimal_word(w, (unsigned)m, (int)i, out);
-  }
-  if (m - 1 < 3) {
-    unsigned a = (unsigned)(unsigned char)p[0] - '0', b = (unsigned)(unsigned char)p[m >> 1] - '0',
-             c = (unsigned)(unsigned char)p[m - 1] - '0';
-    if ((a | b | c) <= 9) {
-      /* m 1: a; 2: a b (b == c); 3: a b c. */
-      uint64_t v = m == 1 ? a : m == 2 ? a * 10 + c : a * 100 + b * 10 + c;
-      out->mant = i ? -(int64_t)v : (int64_t)v;
-      out->exp = 0;
-      return 0;
-    }
-  }
-  return decimal_bytes(s, n, out);
 }
 
 int fixgw_to_char(const char *s, size_t n, char *out) {

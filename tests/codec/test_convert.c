@@ -370,8 +370,8 @@ static void test_decimal_matches_reference(void **state) {
 
 /* Every value of up to 7 bytes over digits, '.', '-' and the bytes either
  * side of the digits ('/' borrows like '.', ':' is one past '9'), through
- * both word paths against the reference: fixgw_to_decimal with the value
- * at a guard page's edge (it gathers only s[0..n)), and the padded path
+ * both paths against the reference: fixgw_to_decimal with the value at a
+ * guard page's edge (it may read only s[0..n)), and the padded word path
  * with bytes after the value that would change the answer if they were
  * taken in. Then the value with a sign in front. */
 static void test_decimal_short_exhaustive(void **state) {

@@ -1,4 +1,4 @@
-/* libFuzzer target for the word-wide decimal paths and the flat group walk.
+/* libFuzzer target for the decimal conversions and the flat group walk.
  *
  * Input: byte 0 splits the rest. The first part is a value: fixgw_to_decimal
  * reads it from a heap block of exactly its size (ASan faults on a read
