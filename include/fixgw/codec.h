@@ -572,14 +572,16 @@ const char *fixgw__enc_day_text(int64_t days);
 #define FIXGW__ENC_FAST_TAG(tag) 0
 #endif
 
-static inline void fixgw__enc_store8(char *p, uint64_t v) {
+/* Words in text order (byte 0 lowest) on any host: the inline appenders'
+ * and the codec's word-at-a-time code. */
+static inline void fixgw__store_le64(char *p, uint64_t v) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
   v = __builtin_bswap64(v);
 #endif
   memcpy(p, &v, 8);
 }
 
-static inline uint64_t fixgw__enc_load8(const char *p) {
+static inline uint64_t fixgw__load_le64(const char *p) {
   uint64_t v;
   memcpy(&v, p, 8);
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
@@ -588,7 +590,7 @@ static inline uint64_t fixgw__enc_load8(const char *p) {
   return v;
 }
 
-static inline uint64_t fixgw__enc_load4(const char *p) {
+static inline uint64_t fixgw__load_le32(const char *p) {
   uint32_t v;
   memcpy(&v, p, 4);
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
@@ -645,8 +647,8 @@ static FIXGW__ENC_INLINE int fixgw__enc_uint_fast(fixgw_encoder_t *e, uint32_t t
   char *p = fixgw__enc_room(e);
   if (FIXGW_LIKELY(p && v < 100000000)) {
     unsigned tl = fixgw__enc_taglen(tag), d = fixgw__enc_ndigits8(v);
-    fixgw__enc_store8(p, fixgw__enc_tagword(tag));
-    fixgw__enc_store8(p + tl, fixgw__enc_text8(v) >> (8 * (8 - d)));
+    fixgw__store_le64(p, fixgw__enc_tagword(tag));
+    fixgw__store_le64(p + tl, fixgw__enc_text8(v) >> (8 * (8 - d)));
     p[tl + d] = FIXGW_SOH;
     e->pos += tl + d + 1;
     return 0;
@@ -659,9 +661,9 @@ static FIXGW__ENC_INLINE int fixgw__enc_int_fast(fixgw_encoder_t *e, uint32_t ta
   uint64_t mag = v < 0 ? 0 - FIXGW__CAST(uint64_t, v) : FIXGW__CAST(uint64_t, v);
   if (FIXGW_LIKELY(p && mag < 100000000)) {
     unsigned tl = fixgw__enc_taglen(tag), d = fixgw__enc_ndigits8(mag), neg = v < 0;
-    fixgw__enc_store8(p, fixgw__enc_tagword(tag));
+    fixgw__store_le64(p, fixgw__enc_tagword(tag));
     p[tl] = '-'; /* overwritten by the digits when not negative */
-    fixgw__enc_store8(p + tl + neg, fixgw__enc_text8(mag) >> (8 * (8 - d)));
+    fixgw__store_le64(p + tl + neg, fixgw__enc_text8(mag) >> (8 * (8 - d)));
     p[tl + neg + d] = FIXGW_SOH;
     e->pos += tl + neg + d + 1;
     return 0;
@@ -688,9 +690,9 @@ static FIXGW__ENC_INLINE int fixgw__enc_decimal_fast(fixgw_encoder_t *e, uint32_
         x = (x & lo) | ((x & ~lo) << 8) | (FIXGW__CAST(uint64_t, '.') << (8 * k));
         n++;
       }
-      fixgw__enc_store8(p, fixgw__enc_tagword(tag));
+      fixgw__store_le64(p, fixgw__enc_tagword(tag));
       p[tl] = '-'; /* overwritten by the digits when not negative */
-      fixgw__enc_store8(p + tl + neg, x);
+      fixgw__store_le64(p + tl + neg, x);
       p[tl + neg + n] = FIXGW_SOH;
       e->pos += tl + neg + n + 1;
       return 0;
@@ -703,7 +705,7 @@ static FIXGW__ENC_INLINE int fixgw__enc_char_fast(fixgw_encoder_t *e, uint32_t t
   char *p = fixgw__enc_room(e);
   if (FIXGW_LIKELY(p && c != FIXGW_SOH && c != 0)) {
     unsigned tl = fixgw__enc_taglen(tag); /* <= 6: the field fits one word */
-    fixgw__enc_store8(p, fixgw__enc_tagword(tag) |
+    fixgw__store_le64(p, fixgw__enc_tagword(tag) |
                              (FIXGW__CAST(uint64_t, FIXGW__CAST(unsigned char, c)) << (8 * tl)) |
                              (FIXGW__CAST(uint64_t, FIXGW_SOH) << (8 * (tl + 1))));
     e->pos += tl + 2;
@@ -722,14 +724,14 @@ static FIXGW__ENC_INLINE int fixgw__enc_str_fast(fixgw_encoder_t *e, uint32_t ta
   if (FIXGW_LIKELY(p && s && n - 1 < 32)) {
     uint64_t a, b = 0, c = 0, d = 0;
     if (n >= 8) {
-      a = fixgw__enc_load8(s);
-      b = fixgw__enc_load8(s + n - 8);
+      a = fixgw__load_le64(s);
+      b = fixgw__load_le64(s + n - 8);
       if (n > 16) {
-        c = fixgw__enc_load8(s + 8);
-        d = fixgw__enc_load8(s + n - 16);
+        c = fixgw__load_le64(s + 8);
+        d = fixgw__load_le64(s + n - 16);
       }
     } else if (n >= 4) {
-      a = fixgw__enc_load4(s) | (fixgw__enc_load4(s + n - 4) << (8 * (n - 4)));
+      a = fixgw__load_le32(s) | (fixgw__load_le32(s + n - 4) << (8 * (n - 4)));
     } else {
       a = FIXGW__CAST(uint64_t, FIXGW__CAST(unsigned char, s[0])) |
           (FIXGW__CAST(uint64_t, FIXGW__CAST(unsigned char, s[n >> 1])) << (8 * (n >> 1))) |
@@ -739,13 +741,13 @@ static FIXGW__ENC_INLINE int fixgw__enc_str_fast(fixgw_encoder_t *e, uint32_t ta
                      !fixgw__enc_has_soh(c) && !fixgw__enc_has_soh(d))) {
       unsigned tl = fixgw__enc_taglen(tag);
       char *v = p + tl;
-      fixgw__enc_store8(p, fixgw__enc_tagword(tag));
-      fixgw__enc_store8(v, a);
+      fixgw__store_le64(p, fixgw__enc_tagword(tag));
+      fixgw__store_le64(v, a);
       if (n > 16) {
-        fixgw__enc_store8(v + 8, c);
-        fixgw__enc_store8(v + n - 16, d);
+        fixgw__store_le64(v + 8, c);
+        fixgw__store_le64(v + n - 16, d);
       }
-      if (n >= 8) fixgw__enc_store8(v + n - 8, b);
+      if (n >= 8) fixgw__store_le64(v + n - 8, b);
       v[n] = FIXGW_SOH;
       e->pos += tl + n + 1;
       return 0;
@@ -764,16 +766,16 @@ static inline void fixgw__enc_put_time(char *p, uint64_t tod, unsigned prec) {
    * and 6; x * 103 >> 10 is x / 10 below 179 and stays in its lane. */
   uint64_t y = h | (m << 24) | (sec << 48);
   uint64_t tens = ((y * 103) >> 10) & 0x000F00000F00000FULL;
-  fixgw__enc_store8(p, (tens | ((y - tens * 10) << 8)) + 0x30303A30303A3030ULL);
+  fixgw__store_le64(p, (tens | ((y - tens * 10) << 8)) + 0x30303A30303A3030ULL);
   if (prec == 0) return;
   p[8] = '.';
   if (prec == 3) {
-    fixgw__enc_store8(p + 9, fixgw__enc_text8(sub / 1000000) >> 40);
+    fixgw__store_le64(p + 9, fixgw__enc_text8(sub / 1000000) >> 40);
   } else if (prec == 6) {
-    fixgw__enc_store8(p + 9, fixgw__enc_text8(sub / 1000) >> 16);
+    fixgw__store_le64(p + 9, fixgw__enc_text8(sub / 1000) >> 16);
   } else {
     p[9] = FIXGW__CAST(char, '0' + sub / 100000000);
-    fixgw__enc_store8(p + 10, fixgw__enc_text8(sub % 100000000));
+    fixgw__store_le64(p + 10, fixgw__enc_text8(sub % 100000000));
   }
 }
 
@@ -787,7 +789,7 @@ static FIXGW__ENC_INLINE int fixgw__enc_timestamp_fast(fixgw_encoder_t *e, uint3
     const char *date = fixgw__enc_day_text(days);
     if (FIXGW_LIKELY(date != FIXGW__NULL)) {
       unsigned tl = fixgw__enc_taglen(tag), n = 17 + (pr ? 1 + pr : 0);
-      fixgw__enc_store8(p, fixgw__enc_tagword(tag));
+      fixgw__store_le64(p, fixgw__enc_tagword(tag));
       memcpy(p + tl, date, 8);
       p[tl + 8] = '-';
       fixgw__enc_put_time(p + tl + 9, FIXGW__CAST(uint64_t, ns - days * day_ns), pr);

@@ -7,16 +7,8 @@
 
 #include "fixgw/codec.h"
 
-/* 8 bytes at p as a little-endian word (byte 0 lowest) on any host, so the
- * word-at-a-time code reads bytes in text order. */
-static inline uint64_t fixgw__load_le64(const char *p) {
-  uint64_t v;
-  memcpy(&v, p, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-  v = __builtin_bswap64(v);
-#endif
-  return v;
-}
+/* fixgw__load_le64, fixgw__load_le32, fixgw__store_le64 (words in text
+ * order): in fixgw/codec.h, beside the inline appenders that use them. */
 
 /*
  * A scan kernel reads p[0..n) once and

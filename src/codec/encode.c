@@ -32,26 +32,15 @@ void fixgw__put_digits(char *out, uint64_t v, unsigned d) {
  * these inline at every call site as a few compares; larger values take
  * the general loop. */
 static inline unsigned ndigits(uint64_t v) {
-  if (v < 10000) return v < 100 ? (v < 10 ? 1 : 2) : (v < 1000 ? 3 : 4);
-  if (v < 100000000) return v < 1000000 ? (v < 100000 ? 5 : 6) : (v < 10000000 ? 7 : 8);
-  return fixgw__digits_u64(v);
+  return v < 100000000 ? fixgw__enc_ndigits8(v) : fixgw__digits_u64(v);
 }
-
-static inline void store_le64(char *p, uint64_t v) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-  v = __builtin_bswap64(v);
-#endif
-  memcpy(p, &v, 8);
-}
-
-static inline uint64_t text8(uint64_t v) { return fixgw__enc_text8(v); }
 
 /* Write v in d digits at out, like put_digits, for a place where 8 bytes
  * may be written and those past the d digits are written again later
  * (a value followed by its SOH and the trailer's reserve). */
 static inline void put_digits_wide(char *out, uint64_t v, unsigned d) {
   if (FIXGW_LIKELY(v < 100000000 && d <= 8)) {
-    store_le64(out, text8(v) >> (8 * (8 - d)));
+    fixgw__store_le64(out, fixgw__enc_text8(v) >> (8 * (8 - d)));
     return;
   }
   fixgw__put_digits(out, v, d);
@@ -143,17 +132,6 @@ static inline __attribute__((always_inline)) char *field_open(fixgw_encoder_t *e
   return p + td + 1;
 }
 
-static inline int has_soh(uint64_t x) { return fixgw__enc_has_soh(x); }
-
-static inline uint64_t load_le64(const char *p) { return fixgw__load_le64(p); }
-static inline uint64_t load_le32(const char *p) {
-  uint32_t v;
-  memcpy(&v, p, 4);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-  v = __builtin_bswap32(v);
-#endif
-  return v;
-}
 
 int fixgw__enc_str(fixgw_encoder_t *e, uint32_t tag, const char *s, size_t n) {
   if (!e) return FIXGW_EINVAL;
@@ -166,22 +144,22 @@ int fixgw__enc_str(fixgw_encoder_t *e, uint32_t tag, const char *s, size_t n) {
      * reserve cover. */
     uint64_t a, b = 0;
     if (n >= 8) {
-      a = load_le64(s);
-      b = load_le64(s + n - 8);
+      a = fixgw__load_le64(s);
+      b = fixgw__load_le64(s + n - 8);
     } else if (n >= 4) {
-      a = load_le32(s) | (load_le32(s + n - 4) << (8 * (n - 4)));
+      a = fixgw__load_le32(s) | (fixgw__load_le32(s + n - 4) << (8 * (n - 4)));
     } else {
       a = (uint64_t)(unsigned char)s[0] | ((uint64_t)(unsigned char)s[n >> 1] << (8 * (n >> 1))) |
           ((uint64_t)(unsigned char)s[n - 1] << (8 * (n - 1)));
     }
-    if (has_soh(a) || has_soh(b)) return fail(e, FIXGW_EINVAL);
+    if (fixgw__enc_has_soh(a) || fixgw__enc_has_soh(b)) return fail(e, FIXGW_EINVAL);
     char *v = field_open(e, tag, n);
     if (!v) return e->err;
     if (n >= 8) {
-      store_le64(v, a);
-      store_le64(v + n - 8, b);
+      fixgw__store_le64(v, a);
+      fixgw__store_le64(v + n - 8, b);
     } else {
-      store_le64(v, a);
+      fixgw__store_le64(v, a);
       v[n] = FIXGW_SOH;
     }
     return 0;
@@ -241,16 +219,16 @@ static inline void decimal_put(char *p, fixgw_decimal_t dec, uint64_t mag, unsig
   if (dec.mant < 0) *p++ = '-';
   if (FIXGW_LIKELY(mag < 100000000)) {
     if (dec.exp == 0) {
-      store_le64(p, text8(mag) >> (8 * (8 - d)));
+      fixgw__store_le64(p, fixgw__enc_text8(mag) >> (8 * (8 - d)));
       return;
     }
     unsigned frac = (unsigned)-dec.exp, width = d > frac ? d : frac + 1;
     if (dec.exp < 0 && width <= 7) {
       /* The width digits, then those after the point move up a byte. */
-      uint64_t x = text8(mag) >> (8 * (8 - width));
+      uint64_t x = fixgw__enc_text8(mag) >> (8 * (8 - width));
       unsigned k = width - frac;
       uint64_t lo = ((uint64_t)1 << (8 * k)) - 1; /* k <= 6 */
-      store_le64(p, (x & lo) | ((x & ~lo) << 8) | ((uint64_t)'.' << (8 * k)));
+      fixgw__store_le64(p, (x & lo) | ((x & ~lo) << 8) | ((uint64_t)'.' << (8 * k)));
       return;
     }
   }

@@ -82,8 +82,7 @@ static const uint8_t version_lens[FIXGW_V_COUNT_] = {0, 7, 7, 7, 7, 7, 8};
 /* The version of "BeginString SOH" at s when 9 bytes are readable there,
  * by two word compares instead of a string search. */
 static inline fixgw_version version_fast(const char *s) {
-  uint64_t w;
-  memcpy(&w, s, 8);
+  uint64_t w = fixgw__load_le64(s);
   /* "FIX.4.x" SOH, little-endian: bytes 0-4 "FIX.4", 5 '.', 6 digit, 7 SOH. */
   const uint64_t fix4 = 0x01002E342E584946ULL, fix4_mask = 0xFF00FFFFFFFFFFFFULL;
   if ((w & fix4_mask) == fix4) {
