@@ -34,8 +34,10 @@ cmake --build "$B" -j"$(nproc)" --target "${targets[@]}" fixgw-gen >"$B.build.lo
 }
 
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+# Repetitions of all rows in a random order, so a change in the host's speed
+# during the run (this VM's vCPUs move) falls on both rows of a ratio.
 common=(--benchmark_repetitions="$REPS" --benchmark_report_aggregates_only=true
-        --benchmark_min_time="$MIN_TIME")
+        --benchmark_min_time="$MIN_TIME" --benchmark_enable_random_interleaving=true)
 for w in "${want[@]}"; do
   if [ "$w" = e2e ]; then # two processes over loopback: bench/e2e/e2e.sh
     echo
