@@ -452,22 +452,12 @@ static int check_value_full(uint32_t checks, const struct fixgw__vdict *vd,
   return -1;
 }
 
-/* 4 bytes at p as a little-endian word, like fixgw__load_le64. */
-static inline uint32_t load_le32(const char *p) {
-  uint32_t v;
-  memcpy(&v, p, 4);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-  v = __builtin_bswap32(v);
-#endif
-  return v;
-}
-
 /* p[0..k) (1 <= k <= 8) in the low k bytes of a word, the rest zero,
  * reading no byte outside p[0..k): two loads that overlap, OR-ed (an
  * overlapping byte is the same byte twice). */
 static inline uint64_t load_upto8(const char *p, size_t k) {
   if (k >= 4) {
-    uint64_t lo = load_le32(p), hi = load_le32(p + k - 4);
+    uint64_t lo = fixgw__load_le32(p), hi = fixgw__load_le32(p + k - 4);
     return lo | hi << (8 * (k - 4));
   }
   return (uint64_t)(unsigned char)p[0] | (uint64_t)(unsigned char)p[k / 2] << (8 * (k / 2)) |
