@@ -163,6 +163,28 @@ static void test_timestamp(void **state) {
   assert_true(fixgw_days_from_civil(1600, 3, 1) == -135080);
 }
 
+/* s[0..n) on a guard page through fixgw_to_timestamp and its reference
+ * (same code, same value), and through the validator's check against what
+ * the date and time-only conversions say. */
+static void ts_agree(const char *s, int n) {
+  int64_t a = 0, b = 0;
+  fixgw_guard_t g;
+  const char *q = fixgw_guard_copy(&g, s, (size_t)n);
+  int ra = fixgw_to_timestamp(q, (size_t)n, &a), rb = fixgw__to_timestamp_ref(q, (size_t)n, &b);
+  fixgw_date_t dd;
+  int64_t tt;
+  int rc = fixgw__timestamp_check(q, (size_t)n);
+  int rw = n < 17 || s[8] != '-' ? FIXGW_EFORMAT : fixgw_to_date(q, 8, &dd);
+  if (!rw) rw = fixgw_to_timeonly(q + 9, (size_t)n - 9, &tt);
+  fixgw_guard_free(&g);
+  if (ra != rb || (ra == 0 && a != b))
+    fail_msg("timestamp '%.*s': fast %s %lld, reference %s %lld", n, s, fixgw_err_name(ra),
+             (long long)a, fixgw_err_name(rb), (long long)b);
+  if (rc != rw)
+    fail_msg("timestamp check '%.*s': %s, date + time-only %s", n, s, fixgw_err_name(rc),
+             fixgw_err_name(rw));
+}
+
 /* The word-wide timestamp path against its field-by-field reference:
  * valid stamps of every precision over the whole range, and the same with
  * one byte replaced by a digit, separator or neighbour of one, or cut
@@ -196,23 +218,7 @@ static void test_timestamp_matches_reference(void **state) {
     } else if (what == 2) {
       n = (int)((x >> 48) % (unsigned)(n + 1));
     }
-    int64_t a = 0, b = 0;
-    fixgw_guard_t g;
-    const char *q = fixgw_guard_copy(&g, s, (size_t)n);
-    int ra = fixgw_to_timestamp(q, (size_t)n, &a), rb = fixgw__to_timestamp_ref(q, (size_t)n, &b);
-    /* The validator's check: what date and time-only conversions say. */
-    fixgw_date_t dd;
-    int64_t tt;
-    int rc = fixgw__timestamp_check(q, (size_t)n);
-    int rw = n < 17 || s[8] != '-' ? FIXGW_EFORMAT : fixgw_to_date(q, 8, &dd);
-    if (!rw) rw = fixgw_to_timeonly(q + 9, (size_t)n - 9, &tt);
-    fixgw_guard_free(&g);
-    if (ra != rb || (ra == 0 && a != b))
-      fail_msg("timestamp '%.*s': fast %s %lld, reference %s %lld", n, s, fixgw_err_name(ra),
-               (long long)a, fixgw_err_name(rb), (long long)b);
-    if (rc != rw)
-      fail_msg("timestamp check '%.*s': %s, date + time-only %s", n, s, fixgw_err_name(rc),
-               fixgw_err_name(rw));
+    ts_agree(s, n);
   }
 }
 
@@ -242,22 +248,7 @@ static void test_timestamp_day_cache(void **state) {
     n -= (int)(3 * ((x >> 56) & 3)); /* 9, 6, 3 or no fraction digits */
     if (n == 18) n = 17;
     if ((x >> 60) & 1) s[9 + (x >> 32) % (unsigned)(n - 9)] = bytes[(x >> 40) % (sizeof bytes - 1)];
-    int64_t a = 0, b = 0;
-    fixgw_guard_t g;
-    const char *q = fixgw_guard_copy(&g, s, (size_t)n);
-    int ra = fixgw_to_timestamp(q, (size_t)n, &a), rb = fixgw__to_timestamp_ref(q, (size_t)n, &b);
-    /* The validator's check keeps a last good date of its own. */
-    fixgw_date_t dd;
-    int64_t tt;
-    int rc = fixgw__timestamp_check(q, (size_t)n), rw = fixgw_to_date(q, 8, &dd);
-    if (!rw) rw = fixgw_to_timeonly(q + 9, (size_t)n - 9, &tt);
-    fixgw_guard_free(&g);
-    if (ra != rb || (ra == 0 && a != b))
-      fail_msg("timestamp '%.*s': fast %s %lld, reference %s %lld", n, s, fixgw_err_name(ra),
-               (long long)a, fixgw_err_name(rb), (long long)b);
-    if (rc != rw)
-      fail_msg("timestamp check '%.*s': %s, date + time-only %s", n, s, fixgw_err_name(rc),
-               fixgw_err_name(rw));
+    ts_agree(s, n);
   }
   check_ts("22620411-23:47:16.854775807", 0, INT64_MAX);
   check_ts("22620411-23:47:16.854775808", FIXGW_ERANGE, 0);
