@@ -7,17 +7,6 @@ const fixgw_field_t *fixgw__msg_find_slow(const fixgw_msg_t *m, uint32_t tag) {
   return NULL;
 }
 
-/* Sequence numbers and counts: up to 8 digits in one word. */
-int fixgw__uint_padded(const char *s, size_t n, uint64_t *out) {
-  uint64_t v;
-  if (n - 1 < 8) {
-    if (fixgw__digits_swar(fixgw__load_le64(s), (unsigned)n, &v)) return FIXGW_EFORMAT;
-    *out = v;
-    return 0;
-  }
-  return fixgw_to_uint(s, n, out);
-}
-
 static int is_member(const fixgw_group_layout_t *l, uint32_t tag) {
   for (uint32_t i = 0; i < l->ntags; i++)
     if (l->tags[i] == tag) return 1;

@@ -358,12 +358,6 @@ static inline int pairs8(uint64_t w, uint64_t *pairs) {
 static const uint16_t days_before_from_march[12] = {306, 337, 0,   31,  61,  92,
                                                     122, 153, 184, 214, 245, 275};
 
-/* "YYYYMMDD-HH:MM:SS[.fff|.ffffff|.fffffffff]" in word-wide steps: two
- * loads give all eight date and six time digits, each validated and paired
- * in a few operations; the day count is straight-line arithmetic on
- * unsigned values (years 0..9999, no eras). Any value it does not accept
- * at once (malformed, out of range, a leap second) takes the reference,
- * which classifies it, so both answer every input alike. */
 /* The fields of a timestamp (n >= 17, s[8] == '-') when its syntax is
  * plain: 0 and the date and time pairs (see pairs8) and, with want_frac,
  * the fraction in ns, or -1 for anything else (then the reference
@@ -438,12 +432,6 @@ static inline int ts_in_range(const ts_parts_t *t, unsigned max_se) {
          t->h <= 23 && t->mi <= 59 && t->se <= max_se;
 }
 
-/* "YYYYMMDD-HH:MM:SS[.fff|.ffffff|.fffffffff]" in word-wide steps: two
- * loads give all eight date and six time digits, each validated and paired
- * in a few operations; the day count is straight-line unsigned arithmetic
- * on years 0..9999 (no eras). Any value it does not accept at once
- * (malformed, out of range, a leap second) takes the reference, which
- * classifies it, so both answer every input alike. */
 /* The date fixgw_to_timestamp last converted, per thread, as its eight
  * bytes and its midnight in ns: a session's SendingTime and TransactTime
  * share one date all day, so the date is one word compare instead of a
@@ -451,6 +439,18 @@ static inline int ts_in_range(const ts_parts_t *t, unsigned max_se) {
 static _Thread_local uint64_t ts_day_word = 0x3130313030373931ULL; /* "19700101" */
 static _Thread_local int64_t ts_day_ns = 0;
 
+/* ns since midnight of t's time of day. */
+static inline int64_t ts_tod_ns(const ts_parts_t *t) {
+  return (int64_t)((t->h * 3600u + t->mi * 60u + t->se) * 1000000000ULL + t->frac);
+}
+
+/* "YYYYMMDD-HH:MM:SS[.fff|.ffffff|.fffffffff]" in word-wide steps: two
+ * loads give all eight date and six time digits, each validated and paired
+ * in a few operations (the date only when it is not ts_day_word's); the
+ * day count is straight-line unsigned arithmetic on years 0..9999 (no
+ * eras). Any value it does not accept at once (malformed, out of range, a
+ * leap second) takes the reference, which classifies it, so both answer
+ * every input alike. */
 int fixgw_to_timestamp(const char *s, size_t n, int64_t *ns) {
   if (!s || !ns) return FIXGW_EINVAL;
   if (FIXGW_UNLIKELY(n < 17 || s[8] != '-')) return FIXGW_EFORMAT;
@@ -459,7 +459,7 @@ int fixgw_to_timestamp(const char *s, size_t n, int64_t *ns) {
   if (FIXGW_LIKELY(dw == ts_day_word)) {
     if (FIXGW_UNLIKELY(ts_time(s, n, &t, 1) || t.h > 23 || t.mi > 59 || t.se > 59))
       return fixgw__to_timestamp_ref(s, n, ns);
-    *ns = ts_day_ns + (int64_t)((t.h * 3600u + t.mi * 60u + t.se) * 1000000000ULL + t.frac);
+    *ns = ts_day_ns + ts_tod_ns(&t);
     return 0;
   }
   if (FIXGW_UNLIKELY(ts_split(s, n, &t, 1) || !ts_in_range(&t, 59)))
@@ -474,7 +474,7 @@ int fixgw_to_timestamp(const char *s, size_t n, int64_t *ns) {
   if (FIXGW_UNLIKELY(days >= 106751 || days < -106751)) return fixgw__to_timestamp_ref(s, n, ns);
   ts_day_word = dw;
   ts_day_ns = days * 86400000000000LL;
-  *ns = ts_day_ns + (int64_t)((t.h * 3600u + t.mi * 60u + t.se) * 1000000000ULL + t.frac);
+  *ns = ts_day_ns + ts_tod_ns(&t);
   return 0;
 }
 
@@ -507,6 +507,17 @@ int fixgw__decimal_padded(const char *s, size_t n, fixgw_decimal_t *out) {
   size_t m = n - (size_t)neg;
   if (m == 0 || m > 8) return fixgw__to_decimal_ref(s, n, out);
   return decimal_word(fixgw__load_le64(s + neg), (unsigned)m, neg, out);
+}
+
+/* Sequence numbers and counts: up to 8 digits in one word. */
+int fixgw__uint_padded(const char *s, size_t n, uint64_t *out) {
+  uint64_t v;
+  if (n - 1 < 8) {
+    if (fixgw__digits_swar(fixgw__load_le64(s), (unsigned)n, &v)) return FIXGW_EFORMAT;
+    *out = v;
+    return 0;
+  }
+  return fixgw_to_uint(s, n, out);
 }
 
 int fixgw__int_padded(const char *s, size_t n, int64_t *out) {

@@ -283,6 +283,14 @@ static int reject(fixgw_parser_t *p, int code, size_t offset, uint32_t tag,
 #define HIGHS 0x8080808080808080ULL
 #define ONES 0x0101010101010101ULL
 
+/* The high bit of each byte of w equal to c, by the cheap zero-byte test:
+ * bytes above the first match may be flagged too (borrows), never bytes
+ * below it, so the lowest flag is exact. */
+static inline uint64_t byte_hits(uint64_t w, unsigned char c) {
+  uint64_t y = w ^ (ONES * c);
+  return (y - ONES) & ~y & HIGHS;
+}
+
 /* Inline: it runs once per message, where a call costs a tenth of it. */
 static inline __attribute__((always_inline)) int
 parse_header(const fixgw_parser_t *p, const char *buf, size_t len, uint32_t *frame_len,
@@ -330,18 +338,15 @@ body_length:
   i += 2;
   uint64_t bl = 0;
   size_t d0 = i;
-  /* 1-7 digits and their SOH in one word, the usual case: the SOH is the
-   * lowest zero byte of w ^ SOH (the borrow test is exact at the lowest
-   * one). Anything else, and every error, takes the loop. */
+  /* 1-7 digits and their SOH in one word, the usual case. Anything else,
+   * and every error, takes the loop. */
   if (FIXGW_LIKELY(len - i >= 8)) {
-    uint64_t w = fixgw__load_le64(buf + i), y = w ^ ONES;
-    uint64_t z = (y - ONES) & ~y & HIGHS;
+    uint64_t w = fixgw__load_le64(buf + i), z = byte_hits(w, FIXGW_SOH);
     unsigned nd = z ? (unsigned)__builtin_ctzll(z) >> 3 : 0;
     if (FIXGW_LIKELY(nd != 0) && fixgw__digits_swar(w, nd, &bl) == 0) {
       i += nd;
       goto have_length;
     }
-    bl = 0;
   }
   for (;;) {
     if (i >= len) return FIXGW_EAGAIN;
@@ -366,16 +371,13 @@ have_length:
 }
 
 /* Tags of 1-7 digits, the usual case, from one 8-byte load at the field
- * start, with no branch on the digit count: '=' is the lowest zero byte of
- * w ^ '='. The cheap test (y - 0x01..) & ~y & 0x80.. may flag bytes above
- * the first zero byte (borrows), never below it, so its lowest flag is
- * exact. The first byte must be '1'..'9' (no empty tag, no leading zero),
- * the rest digits. Returns the tag length, or 0 when the byte-wise path
- * must decide. */
+ * start, with no branch on the digit count: '=' is byte_hits' lowest flag.
+ * The first byte must be '1'..'9' (no empty tag, no leading zero), the
+ * rest digits. Returns the tag length, or 0 when the byte-wise path must
+ * decide. */
 static inline unsigned tag_swar(const char *s, uint32_t *tag) {
   uint64_t w = fixgw__load_le64(s);
-  uint64_t y = w ^ 0x3D3D3D3D3D3D3D3DULL;
-  uint64_t eq = (y - 0x0101010101010101ULL) & ~y & HIGHS;
+  uint64_t eq = byte_hits(w, '=');
   if (FIXGW_UNLIKELY(!eq || (uint8_t)((w & 0xFF) - '1') > 8)) return 0;
   unsigned len = (unsigned)__builtin_ctzll(eq) >> 3; /* 1..7: byte 0 is a digit */
   uint64_t v;
