@@ -378,6 +378,7 @@ have_length:
 static inline unsigned tag_swar(const char *s, uint32_t *tag) {
   uint64_t w = fixgw__load_le64(s);
   uint64_t eq = byte_hits(w, '=');
+  *tag = 0; /* when undecided: the byte-wise path sets it */
   if (FIXGW_UNLIKELY(!eq || (uint8_t)((w & 0xFF) - '1') > 8)) return 0;
   unsigned len = (unsigned)__builtin_ctzll(eq) >> 3; /* 1..7: byte 0 is a digit */
   uint64_t v;
@@ -386,17 +387,42 @@ static inline unsigned tag_swar(const char *s, uint32_t *tag) {
   return len;
 }
 
+/* A tag cache miss at s (w8: its first 8 bytes, ce: its slot), out of
+ * line so that tag_swar's constants leave the walk's registers alone.
+ * Returns the tag | its length << 32 | 1 << 40 when it is a common tag
+ * (see field_head), now in the slot; the length is 0 when tag_swar could
+ * not decide. */
+static __attribute__((noinline)) uint64_t tag_miss(const char *s, uint64_t w8,
+                                                   fixgw__tagcache_t *ce,
+                                                   const uint32_t *tagtab) {
+  uint32_t tag;
+  unsigned tl = tag_swar(s, &tag);
+  if (tl == 0 || tag >= FIXGW_TAGTAB_SIZE || (tagtab[tag] & TT_LENFLAG))
+    return tag | (uint64_t)tl << 32;
+  uint64_t m = ~0ULL >> (56 - 8 * tl); /* the tl digits and '=' (tl <= 7) */
+  ce->word = w8 & m;
+  ce->mask = m;
+  ce->tag = tag;
+  ce->len = tl;
+  return tag | (uint64_t)tl << 32 | 1ULL << 40;
+}
+
 /* The head of the field at pos (pos < cs): its value end *vend, the next
- * SOH bit of the walk (consumed), and its tag from the tag cache or, on a
- * miss, tag_swar. Returns 1 when the tag has a table slot and is no length
- * tag (the common field), else 0; *tl 0 then says tag_swar could not
- * decide (the general path parses it byte by byte). The cache keeps only
- * tags that return 1, so a hit needs no further test. */
+ * SOH bit of the walk (consumed; *bits holds the bits not yet walked of
+ * the mask word whose first byte is at *base), and its tag from the tag
+ * cache or, on a miss, tag_swar. Returns 1 when the tag has a table slot
+ * and is no length tag (the common field), else 0; *tl 0 then says
+ * tag_swar could not decide (the general path parses it byte by byte).
+ * The cache keeps only tags that return 1, so a hit needs no further
+ * test. */
 static inline __attribute__((always_inline)) unsigned
-field_head(const char *buf, uint32_t pos, const uint64_t *mask, size_t *w, uint64_t *bits,
+field_head(const char *buf, uint32_t pos, const uint64_t *mask, uint32_t *base, uint64_t *bits,
            uint32_t *tagtab, uint32_t *vend, uint32_t *tag, unsigned *tl) {
-  while (!*bits) *bits = mask[++*w]; /* buf[cs - 1] is SOH: stops in frame */
-  *vend = (uint32_t)(*w << 6) + (uint32_t)__builtin_ctzll(*bits);
+  while (!*bits) { /* buf[cs - 1] is SOH: stops in frame */
+    *base += 64;
+    *bits = mask[*base / 64];
+  }
+  *vend = *base + (uint32_t)__builtin_ctzll(*bits);
   *bits &= *bits - 1;
   /* pos <= cs - 1, so 8 bytes from pos stay inside the frame. */
   uint64_t w8 = fixgw__load_le64(buf + pos);
@@ -406,14 +432,81 @@ field_head(const char *buf, uint32_t pos, const uint64_t *mask, size_t *w, uint6
     *tl = ce->len;
     return 1;
   }
-  *tl = tag_swar(buf + pos, tag);
-  if (*tl == 0 || *tag >= FIXGW_TAGTAB_SIZE || (tagtab[*tag] & TT_LENFLAG)) return 0;
-  uint64_t m = ~0ULL >> (56 - 8 * *tl); /* the tl digits and '=' (tl <= 7) */
-  ce->word = w8 & m;
-  ce->mask = m;
-  ce->tag = *tag;
-  ce->len = *tl;
-  return 1;
+  uint64_t r = tag_miss(buf + pos, w8, ce, tagtab);
+  *tag = (uint32_t)r;
+  *tl = (unsigned)(r >> 32) & 0xFF;
+  return (unsigned)(r >> 40);
+}
+
+/* The field walk's state, kept by walk_common between its runs and by
+ * the general path for the fields walk_common leaves to it. */
+typedef struct walk {
+  fixgw_field_t *fp; /* where the next field goes */
+  uint64_t bits;     /* SOH bits not yet walked of the mask word at base */
+  uint32_t base;     /* offset of that word's first byte */
+  uint32_t pos;      /* the next field's offset */
+  uint32_t gn;       /* generation | the next field's index (see TT_*) */
+  uint32_t repeats;
+  uint32_t vend, tag, tl; /* the field walk_common stopped at, its head */
+} walk_t;
+
+#define WALK_OTHER 1 /* walk_common: a field for the general path */
+
+/* Common fields (field_head returns 1) from s->pos on, as long as they
+ * come. Returns 0 at cs; WALK_OTHER at another field, its head in s; or
+ * the error for BAD_FIELD, s->pos and s->tag saying where. Nearly every
+ * field of every message goes through this loop: its variables are its
+ * own, so the compiler keeps them all in registers (with the general
+ * path in the same loop, and tag_miss inline, it kept four on the stack).
+ * checked: whether a field may meet flim; a body too short to fill the
+ * field array needs no test (a constant at each call: two loops). */
+static inline __attribute__((always_inline)) int
+walk_common(const char *buf, uint32_t cs, const uint64_t *mask, uint32_t *tagtab,
+            const fixgw_field_t *flim, walk_t *s, const int checked) {
+  fixgw_field_t *fp = s->fp;
+  uint64_t bits = s->bits;
+  uint32_t base = s->base, pos = s->pos, gn = s->gn, repeats = s->repeats;
+  int rc = 0;
+  while (pos < cs) {
+    uint32_t tag, vend;
+    unsigned tl;
+    if (FIXGW_UNLIKELY(!field_head(buf, pos, mask, &base, &bits, tagtab, &vend, &tag, &tl))) {
+      s->vend = vend;
+      s->tag = tag;
+      s->tl = tl;
+      rc = WALK_OTHER;
+      break;
+    }
+    uint32_t e = tagtab[tag];
+    uint32_t v = pos + tl + 1;
+    if (FIXGW_UNLIKELY(vend == v)) {
+      s->tag = tag;
+      rc = FIXGW_EEMPTYVALUE;
+      break;
+    }
+    if (checked && FIXGW_UNLIKELY(fp >= flim)) {
+      s->tag = tag;
+      rc = FIXGW_ETOOMANYFIELDS;
+      break;
+    }
+    fp->tag = tag;
+    fp->val = buf + v;
+    fp->len = vend - v;
+    if (FIXGW_LIKELY((e ^ gn) & TT_GEN))
+      tagtab[tag] = gn;
+    else
+      repeats++;
+    fp++;
+    gn++;
+    pos = vend + 1;
+  }
+  s->fp = fp;
+  s->bits = bits;
+  s->base = base;
+  s->pos = pos;
+  s->gn = gn;
+  s->repeats = repeats;
+  return rc;
 }
 
 int fixgw_parse(fixgw_parser_t *p, const char *buf, size_t len,
@@ -474,7 +567,6 @@ int fixgw_parse(fixgw_parser_t *p, const char *buf, size_t len,
   uint32_t *tagtab = p->tagtab_;
   fixgw_field_t *f = p->fields_;
   const uint32_t maxf = p->cfg_.max_fields - 1; /* room kept for CheckSum */
-  uint32_t repeats = 0;
 
   f[0].tag = 8;
   f[0].val = buf + 2;
@@ -495,111 +587,98 @@ int fixgw_parse(fixgw_parser_t *p, const char *buf, size_t len,
     BAD_FIELD(FIXGW_EMSGTYPE, body, tag);
   }
 
-  /* The next field goes to fp; flim is where max_fields stops it. gn is
-   * the generation with the next field's index, as the tag table keeps
-   * them: an index stays below TT_LENFLAG (max_fields <= 32767). */
-  fixgw_field_t *fp = f + 2;
+  /* flim is where max_fields stops the walk. Field ends are the SOH bits
+   * in order; walking them directly (clear lowest bit, count trailing
+   * zeros) keeps each field's tag parse off the previous field's
+   * dependency chain, so the CPU overlaps fields. */
   fixgw_field_t *const flim = f + maxf;
-  uint32_t gn = gen | 2;
-  uint32_t pos = body;
-  size_t data_len = 0; /* of the data field a length field announced */
-  /* Field ends are the SOH bits in order; walking them directly (clear
-   * lowest bit, count trailing zeros) keeps each field's tag parse off the
-   * previous field's dependency chain, so the CPU overlaps fields. */
-  size_t w = pos >> 6;
-  uint64_t bits = mask[w] & (~0ULL << (pos & 63));
-
-  /* Two entries to one field body: the loop's head, where no data field
-   * is pending (so the common field needs no test for one), and the
-   * general path's own copy of the head for the field after a length
-   * field, which goes the general way whatever it is. */
-  while (pos < cs) {
-    uint32_t tag, e, vend, want_data = 0;
-    unsigned tl;
-    /* The common field: a short well-formed tag with a table slot, not
-     * itself a length tag. Everything else goes the general way below. */
-    if (FIXGW_LIKELY(field_head(buf, pos, mask, &w, &bits, tagtab, &vend, &tag, &tl))) {
-      e = tagtab[tag];
-      uint32_t v = pos + tl + 1;
-      if (FIXGW_UNLIKELY(vend == v)) BAD_FIELD(FIXGW_EEMPTYVALUE, pos, tag);
-      if (FIXGW_UNLIKELY(fp >= flim)) BAD_FIELD(FIXGW_ETOOMANYFIELDS, pos, tag);
-      fp->tag = tag;
-      fp->val = buf + v;
-      fp->len = vend - v;
-      if (FIXGW_LIKELY((e ^ gn) & TT_GEN))
-        tagtab[tag] = gn;
-      else
-        repeats++;
-      fp++;
-      gn++;
-      pos = vend + 1;
-      continue;
-    }
-  general:
-    if (FIXGW_UNLIKELY(tl == 0)) {
-      /* 8-9 digit tags, or a malformed one: byte by byte. The loop stops
-       * at the SOH ending this field at the latest. */
-      uint32_t q = pos;
-      unsigned d;
-      tag = 0;
-      while ((d = (unsigned)(unsigned char)buf[q] - '0') <= 9 && q - pos < 10) {
-        tag = tag * 10 + d;
-        q++;
+  walk_t ws;
+  ws.fp = f + 2;
+  ws.pos = body;
+  ws.gn = gen | 2;
+  ws.repeats = 0;
+  ws.base = body & ~63u;
+  ws.bits = mask[body / 64] & (~0ULL << (body & 63));
+  /* A stored field holds at least "t=v" SOH: a body of fewer than four
+   * bytes for each free slot cannot fill the field array. */
+  const int roomy = (cs - body) / 4 + 3 <= p->cfg_.max_fields;
+  for (;;) {
+    int wrc = roomy ? walk_common(buf, cs, mask, tagtab, flim, &ws, 0)
+                    : walk_common(buf, cs, mask, tagtab, flim, &ws, 1);
+    if (FIXGW_LIKELY(wrc == 0)) break;
+    if (wrc != WALK_OTHER) BAD_FIELD(wrc, ws.pos, ws.tag);
+    /* The general path: fields of another kind, one at a time, and the
+     * data field after a length field, whatever it is. */
+    uint32_t pos = ws.pos, vend = ws.vend, tag = ws.tag, e, want_data = 0;
+    unsigned tl = ws.tl;
+    size_t data_len = 0; /* of the data field a length field announced */
+    for (;;) {
+      if (FIXGW_UNLIKELY(tl == 0)) {
+        /* 8-9 digit tags, or a malformed one: byte by byte. The loop
+         * stops at the SOH ending this field at the latest. */
+        uint32_t q = pos;
+        unsigned d;
+        tag = 0;
+        while ((d = (unsigned)(unsigned char)buf[q] - '0') <= 9 && q - pos < 10) {
+          tag = tag * 10 + d;
+          q++;
+        }
+        tl = q - pos;
+        if (tl == 0 || tl > 9 || buf[pos] == '0') BAD_FIELD(FIXGW_ETAG, pos, 0);
+        if (buf[q] == FIXGW_SOH) BAD_FIELD(FIXGW_ENOEQUALS, pos, tag);
+        if (buf[q] != '=') BAD_FIELD(FIXGW_ETAG, pos, 0);
       }
-      tl = q - pos;
-      if (tl == 0 || tl > 9 || buf[pos] == '0') BAD_FIELD(FIXGW_ETAG, pos, 0);
-      if (buf[q] == FIXGW_SOH) BAD_FIELD(FIXGW_ENOEQUALS, pos, tag);
-      if (buf[q] != '=') BAD_FIELD(FIXGW_ETAG, pos, 0);
-    }
-    /* The tag's digits hold no SOH, so '=' lies before vend. */
-    uint32_t v = pos + tl + 1;
-    if (FIXGW_UNLIKELY(want_data != 0) && tag == want_data) {
-      /* Data field: exactly data_len bytes, SOH and '=' included; the SOH
-       * walk resumes after its end. */
-      if (data_len >= (size_t)(cs - v) || buf[v + data_len] != FIXGW_SOH)
-        BAD_FIELD(FIXGW_EDATALEN, pos, tag);
-      vend = v + (uint32_t)data_len;
-      w = vend >> 6;
-      bits = mask[w] & ((~0ULL << (vend & 63)) << 1);
-    }
-    want_data = 0;
-    if (FIXGW_UNLIKELY(vend == v)) BAD_FIELD(FIXGW_EEMPTYVALUE, pos, tag);
-    if (FIXGW_UNLIKELY(fp >= flim)) BAD_FIELD(FIXGW_ETOOMANYFIELDS, pos, tag);
-    fp->tag = tag;
-    fp->val = buf + v;
-    fp->len = vend - v;
-    if (FIXGW_LIKELY(tag < FIXGW_TAGTAB_SIZE)) {
-      /* One load answers three questions: seen before in this message
-       * (generation), where (index), and is it a length tag (a flag kept
-       * across messages). */
-      e = tagtab[tag];
-      if (FIXGW_LIKELY((e ^ gn) & TT_GEN))
-        tagtab[tag] = gn | (e & TT_LENFLAG);
-      else
-        repeats++;
-      if (FIXGW_UNLIKELY(e & TT_LENFLAG)) {
+      /* The tag's digits hold no SOH, so '=' lies before vend. */
+      uint32_t v = pos + tl + 1;
+      if (FIXGW_UNLIKELY(want_data != 0) && tag == want_data) {
+        /* Data field: exactly data_len bytes, SOH and '=' included; the
+         * SOH walk resumes after its end. */
+        if (data_len >= (size_t)(cs - v) || buf[v + data_len] != FIXGW_SOH)
+          BAD_FIELD(FIXGW_EDATALEN, pos, tag);
+        vend = v + (uint32_t)data_len;
+        ws.base = vend & ~63u;
+        ws.bits = mask[vend / 64] & ((~0ULL << (vend & 63)) << 1);
+      }
+      want_data = 0;
+      if (FIXGW_UNLIKELY(vend == v)) BAD_FIELD(FIXGW_EEMPTYVALUE, pos, tag);
+      if (FIXGW_UNLIKELY(ws.fp >= flim)) BAD_FIELD(FIXGW_ETOOMANYFIELDS, pos, tag);
+      ws.fp->tag = tag;
+      ws.fp->val = buf + v;
+      ws.fp->len = vend - v;
+      if (FIXGW_LIKELY(tag < FIXGW_TAGTAB_SIZE)) {
+        /* One load answers three questions: seen before in this message
+         * (generation), where (index), and is it a length tag (a flag
+         * kept across messages). */
+        e = tagtab[tag];
+        if (FIXGW_LIKELY((e ^ ws.gn) & TT_GEN))
+          tagtab[tag] = ws.gn | (e & TT_LENFLAG);
+        else
+          ws.repeats++;
+        if (FIXGW_UNLIKELY(e & TT_LENFLAG)) {
+          uint64_t dl;
+          if (fixgw_to_uint(buf + v, vend - v, &dl) != 0 || dl > cs)
+            BAD_FIELD(FIXGW_EDATALEN, pos, tag);
+          want_data = data_tag_for(p, tag);
+          data_len = (size_t)dl;
+        }
+      } else if (p->cfg_.n_data_pairs &&
+                 tag <= p->pairs_[p->cfg_.n_data_pairs - 1].len_tag &&
+                 (want_data = data_tag_for(p, tag)) != 0) {
         uint64_t dl;
         if (fixgw_to_uint(buf + v, vend - v, &dl) != 0 || dl > cs)
           BAD_FIELD(FIXGW_EDATALEN, pos, tag);
-        want_data = data_tag_for(p, tag);
         data_len = (size_t)dl;
       }
-    } else if (p->cfg_.n_data_pairs &&
-               tag <= p->pairs_[p->cfg_.n_data_pairs - 1].len_tag &&
-               (want_data = data_tag_for(p, tag)) != 0) {
-      uint64_t dl;
-      if (fixgw_to_uint(buf + v, vend - v, &dl) != 0 || dl > cs)
-        BAD_FIELD(FIXGW_EDATALEN, pos, tag);
-      data_len = (size_t)dl;
+      ws.fp++;
+      ws.gn++;
+      pos = vend + 1;
+      if (FIXGW_LIKELY(want_data == 0) || pos >= cs) break;
+      field_head(buf, pos, mask, &ws.base, &ws.bits, tagtab, &vend, &tag, &tl);
     }
-    fp++;
-    gn++;
-    pos = vend + 1;
-    if (FIXGW_UNLIKELY(want_data != 0) && pos < cs) {
-      field_head(buf, pos, mask, &w, &bits, tagtab, &vend, &tag, &tl);
-      goto general;
-    }
+    ws.pos = pos;
   }
+  fixgw_field_t *fp = ws.fp;
+  uint32_t repeats = ws.repeats;
 
   uint32_t n = (uint32_t)(fp - f);
   f[n].tag = 10;

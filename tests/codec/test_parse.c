@@ -439,6 +439,48 @@ static void test_versions_and_config(void **state) {
   fixgw_parser_destroy(&p);
 }
 
+/* max_fields at its edge, with the shortest fields there are ("1=a"
+ * SOH): a body that cannot fill the field array is walked without the
+ * per-field test, so the message of exactly max_fields fields (where that
+ * bound is tight) must pass and one more field must be refused, whether
+ * the last field takes the common path or the general one (a nine-digit
+ * tag). Under ASan a write past the array fails here. */
+static void test_max_fields_edge(void **state) {
+  (void)state;
+  static char body[4096], msg[4200];
+  for (uint32_t maxf = 4; maxf <= 40; maxf++) {
+    fixgw_parser_config_t c;
+    fixgw_parser_config_default(&c);
+    c.max_fields = maxf;
+    fixgw_parser_t p;
+    assert_int_equal(fixgw_parser_init(&p, &c), 0);
+    for (uint32_t k = 1; k <= maxf; k++) {    /* body fields, MsgType first */
+      for (int general = 0; general < 2; general++) {
+        if (general && k < 2) continue;
+        size_t n = (size_t)sprintf(body, "35=0|");
+        for (uint32_t i = 1; i < k; i++)
+          n += (size_t)sprintf(body + n, "%s", general && i == k - 1 ? "123456789=a|" : "1=a|");
+        size_t len = fixmsg(msg, sizeof msg, "FIX.4.4", body);
+        assert_true(len > 0);
+        fixgw_msg_t m;
+        size_t used;
+        fixgw_parse_error_t err;
+        int rc = fixgw_parse(&p, msg, len, &used, &m, &err);
+        if (k + 3 <= maxf) {
+          assert_int_equal(rc, 0);
+          assert_int_equal(m.nfields, k + 3);
+          assert_int_equal(m.repeats, k > 2 ? k - 2 - (uint32_t)general : 0);
+          assert_int_equal(m.fields[m.nfields - 1].tag, 10);
+        } else {
+          assert_int_equal(rc, FIXGW_ETOOMANYFIELDS);
+          assert_int_equal(used, len);
+        }
+      }
+    }
+    fixgw_parser_destroy(&p);
+  }
+}
+
 /* Every kernel agrees with a byte loop on masks and sums, for every
  * length and both tail paths (readable slack, or the buffer's very end). */
 static void test_kernels_agree(void **state) {
@@ -571,6 +613,7 @@ int main(void) {
       cmocka_unit_test(test_data_only_right_after_length),
       cmocka_unit_test(test_versions_and_config),
       cmocka_unit_test(test_kernels_agree),
+      cmocka_unit_test(test_max_fields_edge),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }
