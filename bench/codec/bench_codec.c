@@ -223,7 +223,7 @@ static int read_md_entries(acc_t *a, const fixgw_msg_t *m) {
           break;
         case 270:
         case 271:
-          if (fixgw_to_decimal(f->val, f->len, &d) == 0)
+          if (fixgw_msg_field_decimal(m, f, &d) == 0)
             fold(a, (uint64_t)d.mant + (uint64_t)d.exp);
           break;
         default:

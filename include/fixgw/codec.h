@@ -378,29 +378,43 @@ static inline int fixgw_msg_get_char(const fixgw_msg_t *m, uint32_t tag, char *o
  * (its SOH and the trailer follow), which lets them load whole words. */
 int fixgw__int_padded(const char *s, size_t n, int64_t *out);
 int fixgw__uint_padded(const char *s, size_t n, uint64_t *out);
-int fixgw__decimal_padded(const char *s, size_t n, fixgw_decimal_t *out);
 static inline bool fixgw__roomy(const fixgw_msg_t *m, const fixgw_field_t *f) {
   return f->val + 8 <= m->buf + m->len;
 }
 
-static inline int fixgw_msg_get_int(const fixgw_msg_t *m, uint32_t tag, int64_t *out) {
-  const fixgw_field_t *f = fixgw_msg_find(m, tag);
-  if (!f) return FIXGW_ENOTFOUND;
+/* A field of m converted, for a field already in hand (one walked in a
+ * group entry, say): f points into m->fields. The getters below are these
+ * after the lookup: for the integers word loads where m holds 8 bytes
+ * from the value's start, else (and for decimals) the fixgw_to_*()
+ * conversion. Same returns as the getters, less FIXGW_ENOTFOUND. */
+static inline int fixgw_msg_field_int(const fixgw_msg_t *m, const fixgw_field_t *f,
+                                      int64_t *out) {
   return fixgw__roomy(m, f) ? fixgw__int_padded(f->val, f->len, out)
                             : fixgw_to_int(f->val, f->len, out);
 }
-static inline int fixgw_msg_get_uint(const fixgw_msg_t *m, uint32_t tag, uint64_t *out) {
-  const fixgw_field_t *f = fixgw_msg_find(m, tag);
-  if (!f) return FIXGW_ENOTFOUND;
+static inline int fixgw_msg_field_uint(const fixgw_msg_t *m, const fixgw_field_t *f,
+                                       uint64_t *out) {
   return fixgw__roomy(m, f) ? fixgw__uint_padded(f->val, f->len, out)
                             : fixgw_to_uint(f->val, f->len, out);
+}
+static inline int fixgw_msg_field_decimal(const fixgw_msg_t *m, const fixgw_field_t *f,
+                                          fixgw_decimal_t *out) {
+  (void)m; /* the byte loop: see fixgw_to_decimal() in convert.c */
+  return fixgw_to_decimal(f->val, f->len, out);
+}
+
+static inline int fixgw_msg_get_int(const fixgw_msg_t *m, uint32_t tag, int64_t *out) {
+  const fixgw_field_t *f = fixgw_msg_find(m, tag);
+  return f ? fixgw_msg_field_int(m, f, out) : FIXGW_ENOTFOUND;
+}
+static inline int fixgw_msg_get_uint(const fixgw_msg_t *m, uint32_t tag, uint64_t *out) {
+  const fixgw_field_t *f = fixgw_msg_find(m, tag);
+  return f ? fixgw_msg_field_uint(m, f, out) : FIXGW_ENOTFOUND;
 }
 static inline int fixgw_msg_get_decimal(const fixgw_msg_t *m, uint32_t tag,
                                         fixgw_decimal_t *out) {
   const fixgw_field_t *f = fixgw_msg_find(m, tag);
-  if (!f) return FIXGW_ENOTFOUND;
-  return fixgw__roomy(m, f) ? fixgw__decimal_padded(f->val, f->len, out)
-                            : fixgw_to_decimal(f->val, f->len, out);
+  return f ? fixgw_msg_field_decimal(m, f, out) : FIXGW_ENOTFOUND;
 }
 static inline int fixgw_msg_get_bool(const fixgw_msg_t *m, uint32_t tag, bool *out) {
   const fixgw_field_t *f = fixgw_msg_find(m, tag);

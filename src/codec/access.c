@@ -62,8 +62,12 @@ int fixgw_group_open(const fixgw_msg_t *m, const fixgw_group_layout_t *l,
   }
   if (at == to) return FIXGW_ENOTFOUND;
   uint64_t count;
-  int rc = fixgw_to_uint(m->fields[at].val, m->fields[at].len, &count);
+  int rc = fixgw_msg_field_uint(m, &m->fields[at], &count);
   if (rc) return FIXGW_EFORMAT;
+  /* The CheckSum ends the message, and so any group still open there:
+   * without this, a group that closes the body would end only after a
+   * scan of its whole layout for tag 10. */
+  if (to == m->nfields && to - 1 > at && m->fields[to - 1].tag == 10) to--;
 
   uint32_t i = at + 1, entries = 0;
   const fixgw_field_t *f = m->fields;

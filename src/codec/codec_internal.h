@@ -57,7 +57,7 @@ static inline int fixgw__digits_swar(uint64_t w, unsigned nd, uint64_t *out) {
   return 0;
 }
 
-/* fixgw__decimal_padded, fixgw__int_padded, fixgw__uint_padded: in
+/* fixgw__int_padded, fixgw__uint_padded: in
  * fixgw/codec.h, beside the getters that call them. */
 
 /* fixgw_to_decimal's reference (a byte at a time), which it falls back to

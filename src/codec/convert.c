@@ -94,8 +94,8 @@ static int decimal_parse_slow(const char *s, size_t n, fixgw_decimal_t *out, int
   return 0;
 }
 
-/* The reference: a byte at a time. fixgw_to_decimal (below 19 bytes) and
- * the padded path (up to 8 bytes, by word) are tested against this. */
+/* The reference: a byte at a time. fixgw_to_decimal (below 19 bytes) is
+ * tested against this. */
 int fixgw__to_decimal_ref(const char *s, size_t n, fixgw_decimal_t *out) {
   if (!s || !out) return FIXGW_EINVAL;
   /* Fast path: at most 18 digits cannot overflow, so no significance
@@ -124,49 +124,14 @@ int fixgw__to_decimal_ref(const char *s, size_t n, fixgw_decimal_t *out) {
   return rc;
 }
 
-/* The value of the m bytes (1..8) held in w (byte 0 first; the bytes past
- * m are ignored), at most one '.' among them, neg the sign already read.
- * Digit values are taken first, shifted up so the text ends in the top
- * byte: the bytes below are zero, leading zero digits, and the garbage
- * past m falls off the top (a subtraction borrows only upwards, so it
- * cannot reach the value's own bytes). The lowest byte that is no digit
- * is a real one (nothing below it borrowed); if it is the '.', the bytes
- * below move up over it and the borrow it took from the byte above is
- * given back, which leaves exactly the digits with the point squeezed
- * out, checked again. One fixed-width conversion then serves every
- * value. */
-static inline int decimal_word(uint64_t w, unsigned m, int neg, fixgw_decimal_t *out) {
-  uint64_t x = (w - ZEROS) << ((0u - 8 * m) & 63); /* 64 - 8 m */
-  uint64_t bad = (x | (x + 0x7676767676767676ULL)) & HIGHS;
-  int32_t exp = 0;
-  if (bad) {
-    unsigned k8 = (unsigned)__builtin_ctzll(bad) & ~7u; /* bit of its byte */
-    if (((x >> k8) & 0xFF) != (uint8_t)('.' - '0') || m == 1) return FIXGW_EFORMAT;
-    /* With b the point's byte unit and L the bytes below it: L << 8 in
-     * place of L, the point (254 b) gone and the borrow (256 b) given
-     * back, all in one add (mod 2^64 for the top byte). */
-    uint64_t b = 1ULL << k8;
-    x += (x & (b - 1)) * 255 + 2 * b;
-    if ((x | (x + 0x7676767676767676ULL)) & HIGHS) return FIXGW_EFORMAT;
-    exp = (int32_t)(k8 >> 3) - 7;
-  }
-  /* Digit values (at most 9 each) merged in pairs, fours, then eight:
-   * no lane overflows into its neighbour at any step. */
-  x = (x * (10 * 256 + 1)) >> 8;
-  x = ((x & 0x00FF00FF00FF00FFULL) * (100 * 65536 + 1)) >> 16;
-  x = ((x & 0x0000FFFF0000FFFFULL) * (10000 * (1ULL << 32) + 1)) >> 32;
-  out->mant = neg ? -(int64_t)x : (int64_t)x;
-  out->exp = exp;
-  return 0;
-}
-
 /* Short values a byte at a time, but the integer part and the fraction
  * each in a loop of their own, so no byte asks "point seen yet?". Word
- * loads would need 8 readable bytes, which a bare view does not promise;
- * values inside a parsed message take decimal_word (the getter). A word
- * gathered from two overlapping 4-byte loads was tried: fewer
- * instructions, but slower on a group walk's mixed lengths (the MD10 row,
- * 2026-12-04), so the loop stays. */
+ * paths were tried and measured slower, though fewer instructions: a
+ * word gathered from two overlapping 4-byte loads (the MD10 row), and,
+ * for values inside a parsed message, one load with the point squeezed
+ * out by arithmetic (2.5 % slower on NewOrderSingle, 5.8 % on
+ * ExecutionReport, 9 % in typed_read/ER, 2026-12-04): its chain of three
+ * multiplies is longer than the loop's, and prices are short. */
 int fixgw_to_decimal(const char *s, size_t n, fixgw_decimal_t *out) {
   if (!s || !out) return FIXGW_EINVAL;
   size_t i = n && s[0] == '-';
@@ -497,16 +462,6 @@ int fixgw__timestamp_check(const char *s, size_t n) {
   int64_t tod;
   int rc = fixgw_to_date(s, 8, &d);
   return rc ? rc : fixgw_to_timeonly(s + 9, n - 9, &tod);
-}
-
-/* Values inside a parsed frame have at least 8 readable bytes after their
- * start (an SOH and the trailer follow every body value), which lets the
- * common short cases load one word. The callers check that bound. */
-int fixgw__decimal_padded(const char *s, size_t n, fixgw_decimal_t *out) {
-  int neg = n > 0 && s[0] == '-';
-  size_t m = n - (size_t)neg;
-  if (m == 0 || m > 8) return fixgw__to_decimal_ref(s, n, out);
-  return decimal_word(fixgw__load_le64(s + neg), (unsigned)m, neg, out);
 }
 
 /* Sequence numbers and counts: up to 8 digits in one word. */
