@@ -124,38 +124,20 @@ int fixgw__to_decimal_ref(const char *s, size_t n, fixgw_decimal_t *out) {
   return rc;
 }
 
-/* Short values a byte at a time, but the integer part and the fraction
- * each in a loop of their own, so no byte asks "point seen yet?". Word
- * paths were tried and measured slower, though fewer instructions: a
- * word gathered from two overlapping 4-byte loads (the MD10 row), and,
- * for values inside a parsed message, one load with the point squeezed
- * out by arithmetic (2.5 % slower on NewOrderSingle, 5.8 % on
- * ExecutionReport, 9 % in typed_read/ER, 2026-12-04): its chain of three
- * multiplies is longer than the loop's, and prices are short. */
+/* Short values a byte at a time (fixgw__decimal_digits, in the header
+ * for the getters). Word paths were tried and measured slower, though
+ * fewer instructions: a word gathered from two overlapping 4-byte loads
+ * (the MD10 row), and, for values inside a parsed message, one load with
+ * the point squeezed out by arithmetic (2.5 % slower on NewOrderSingle,
+ * 5.8 % on ExecutionReport, 9 % in typed_read/ER, 2026-12-04): its chain
+ * of three multiplies is longer than the loop's, and prices are short. */
 int fixgw_to_decimal(const char *s, size_t n, fixgw_decimal_t *out) {
   if (!s || !out) return FIXGW_EINVAL;
   size_t i = n && s[0] == '-';
   if (FIXGW_UNLIKELY(n - i > 18 || n == i)) return fixgw__to_decimal_ref(s, n, out);
-  uint64_t v = 0;
-  size_t k = i;
-  unsigned d;
-  while (k < n && (d = (unsigned)(unsigned char)s[k] - '0') <= 9) {
-    v = v * 10 + d;
-    k++;
-  }
-  int32_t exp = 0;
-  if (k < n) {
-    if (s[k] != '.' || n - i == 1) return FIXGW_EFORMAT; /* "." alone */
-    exp = -(int32_t)(n - k - 1);
-    for (k++; k < n; k++) {
-      d = (unsigned)(unsigned char)s[k] - '0';
-      if (d > 9) return FIXGW_EFORMAT;
-      v = v * 10 + d;
-    }
-  }
-  out->mant = i ? -(int64_t)v : (int64_t)v;
-  out->exp = exp;
-  return 0;
+  int rc = fixgw__decimal_digits(s + i, (uint32_t)(n - i), out);
+  if (rc == 0 && i) out->mant = -out->mant;
+  return rc;
 }
 
 int fixgw_to_char(const char *s, size_t n, char *out) {
