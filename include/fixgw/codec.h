@@ -502,8 +502,29 @@ typedef struct fixgw_group_entry {
 int fixgw_group_open(const fixgw_msg_t *m, const fixgw_group_layout_t *layout,
                      uint32_t from, uint32_t to, uint32_t depth,
                      fixgw_group_t *g);
-/* Next entry: 0 and *e set, or FIXGW_ENOTFOUND after the last. */
-int fixgw_group_next(fixgw_group_t *g, fixgw_group_entry_t *e);
+/* Next entry: 0 and *e set, or FIXGW_ENOTFOUND after the last; FIXGW_EINVAL
+ * for a NULL argument. */
+static inline int fixgw_group_next(fixgw_group_t *g, fixgw_group_entry_t *e);
+/* Internal: fixgw_group_next() of a layout with nested groups. */
+int fixgw__group_next_nested(fixgw_group_t *g, fixgw_group_entry_t *e);
+static inline int fixgw_group_next(fixgw_group_t *g, fixgw_group_entry_t *e) {
+  if (!g || !e) return FIXGW_EINVAL;
+  if (g->next_ >= g->end) return FIXGW_ENOTFOUND;
+  if (g->layout->nnested != 0) return fixgw__group_next_nested(g, e);
+  /* Open checked the whole group, so without nested groups an entry runs
+   * to the next delimiter (or the group's end): one compare a field. Inline
+   * because a walk calls this once an entry and the scan is short. */
+  const fixgw_field_t *f = g->msg->fields;
+  const uint32_t delim = g->layout->delim_tag, lim = g->end;
+  uint32_t end = g->next_ + 1;
+  while (end < lim && f[end].tag != delim) end++;
+  e->msg = g->msg;
+  e->first = g->next_;
+  e->end = end;
+  e->depth = g->depth;
+  g->next_ = end;
+  return 0;
+}
 /* First field with this tag in the entry's range [first, end), nested
  * entries included, or NULL. */
 const fixgw_field_t *fixgw_entry_find(const fixgw_group_entry_t *e,

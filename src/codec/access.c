@@ -114,23 +114,11 @@ int fixgw_group_open(const fixgw_msg_t *m, const fixgw_group_layout_t *l,
   return 0;
 }
 
-int fixgw_group_next(fixgw_group_t *g, fixgw_group_entry_t *e) {
-  if (!g || !e) return FIXGW_EINVAL;
-  if (g->next_ >= g->end) return FIXGW_ENOTFOUND;
+int fixgw__group_next_nested(fixgw_group_t *g, fixgw_group_entry_t *e) {
+  /* The group was checked whole at open: this cannot fail now. */
   uint32_t end;
-  if (g->layout->nnested == 0) {
-    /* Open checked the whole group, so without nested groups an entry
-     * runs to the next delimiter (or the group's end): one compare a
-     * field instead of the membership test. */
-    const fixgw_field_t *f = g->msg->fields;
-    uint32_t delim = g->layout->delim_tag;
-    end = g->next_ + 1;
-    while (end < g->end && f[end].tag != delim) end++;
-  } else {
-    /* The group was checked whole at open: this cannot fail now. */
-    int rc = entry_end(g->msg, g->layout, g->next_, g->end, g->depth, &end);
-    if (rc) return rc;
-  }
+  int rc = entry_end(g->msg, g->layout, g->next_, g->end, g->depth, &end);
+  if (rc) return rc;
   e->msg = g->msg;
   e->first = g->next_;
   e->end = end;
