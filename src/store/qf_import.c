@@ -140,6 +140,7 @@ static void close_all(imp_t *m) {
 /* Read n bytes at off; *got what came (short only at end of file). */
 static int pread_full(imp_t *m, int f, char *b, size_t n, uint64_t off, size_t *got) {
   size_t done = 0;
+  *got = 0; /* set on every path: callers read it only on success, gcc -O3 cannot tell */
   while (done < n) {
     ssize_t r = pread(m->fd[f], b + done, n - done, (off_t)(off + done));
     if (r < 0) {
