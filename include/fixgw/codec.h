@@ -383,10 +383,12 @@ static inline bool fixgw__roomy(const fixgw_msg_t *m, const fixgw_field_t *f) {
 }
 
 /* A field of m converted, for a field already in hand (one walked in a
- * group entry, say): f points into m->fields. The getters below are these
- * after the lookup: for the integers word loads where m holds 8 bytes
- * from the value's start, else (and for decimals) the fixgw_to_*()
- * conversion. Same returns as the getters, less FIXGW_ENOTFOUND. */
+ * group entry, say): f points into m->fields, out must not be NULL. The
+ * getters below are these after the lookup: for the integers word loads
+ * where m holds 8 bytes from the value's start, for a decimal of up to 18
+ * bytes without a sign fixgw_to_decimal()'s own byte loop, inline; else
+ * the fixgw_to_*() conversion. Same returns as the getters, less
+ * FIXGW_ENOTFOUND. */
 static inline int fixgw_msg_field_int(const fixgw_msg_t *m, const fixgw_field_t *f,
                                       int64_t *out) {
   return fixgw__roomy(m, f) ? fixgw__int_padded(f->val, f->len, out)
