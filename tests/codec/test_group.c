@@ -53,6 +53,10 @@ static void test_flat(void **state) {
     i++;
   }
   assert_int_equal(i, 3);
+  /* Past the end it stays at the end; NULL arguments are refused. */
+  assert_int_equal(fixgw_group_next(&g, &e), FIXGW_ENOTFOUND);
+  assert_int_equal(fixgw_group_next(NULL, &e), FIXGW_EINVAL);
+  assert_int_equal(fixgw_group_next(&g, NULL), FIXGW_EINVAL);
   assert_non_null(fixgw_entry_find(&(fixgw_group_entry_t){&c.m, g.first, g.end, 1}, 290));
   /* The field after the group is not swallowed by the last entry. */
   assert_int_equal(c.m.fields[g.end].tag, 58);
