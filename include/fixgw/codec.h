@@ -509,6 +509,14 @@ int fixgw_group_open(const fixgw_msg_t *m, const fixgw_group_layout_t *layout,
 static inline int fixgw_group_next(fixgw_group_t *g, fixgw_group_entry_t *e);
 /* Internal: fixgw_group_next() of a layout with nested groups. */
 int fixgw__group_next_nested(fixgw_group_t *g, fixgw_group_entry_t *e);
+/* Internal: hand out fields [g->next_, end) as *e and move past them. */
+static inline void fixgw__entry_take(fixgw_group_t *g, fixgw_group_entry_t *e, uint32_t end) {
+  e->msg = g->msg;
+  e->first = g->next_;
+  e->end = end;
+  e->depth = g->depth;
+  g->next_ = end;
+}
 static inline int fixgw_group_next(fixgw_group_t *g, fixgw_group_entry_t *e) {
   if (!g || !e) return FIXGW_EINVAL;
   if (g->next_ >= g->end) return FIXGW_ENOTFOUND;
@@ -520,11 +528,7 @@ static inline int fixgw_group_next(fixgw_group_t *g, fixgw_group_entry_t *e) {
   const uint32_t delim = g->layout->delim_tag, lim = g->end;
   uint32_t end = g->next_ + 1;
   while (end < lim && f[end].tag != delim) end++;
-  e->msg = g->msg;
-  e->first = g->next_;
-  e->end = end;
-  e->depth = g->depth;
-  g->next_ = end;
+  fixgw__entry_take(g, e, end);
   return 0;
 }
 /* First field with this tag in the entry's range [first, end), nested

@@ -119,11 +119,7 @@ int fixgw__group_next_nested(fixgw_group_t *g, fixgw_group_entry_t *e) {
   uint32_t end;
   int rc = entry_end(g->msg, g->layout, g->next_, g->end, g->depth, &end);
   if (rc) return rc;
-  e->msg = g->msg;
-  e->first = g->next_;
-  e->end = end;
-  e->depth = g->depth;
-  g->next_ = end;
+  fixgw__entry_take(g, e, end);
   return 0;
 }
 

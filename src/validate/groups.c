@@ -165,10 +165,6 @@ int fixgw_dict_group_next(const fixgw_dict_t *d, fixgw_group_t *g,
       i = end;
     }
   }
-  e->msg = g->msg;
-  e->first = g->next_;
-  e->end = i;
-  e->depth = g->depth;
-  g->next_ = i;
+  fixgw__entry_take(g, e, i);
   return 0;
 }
