@@ -918,12 +918,31 @@ static void gq_drop_below(fixgw_session_t *s, uint64_t next) {
 
 static int handle(fixgw_session_t *s, const fixgw_msg_t *m, fixgw_now_t now, bool queued);
 
+/* The expected number moved past the chunk we asked for without a message
+ * that verify() could judge (a fill that ends past it; stashed Logons and
+ * ResendRequests, which are only counted): the chunk is satisfied, and the
+ * rest of the range is asked from where we are. Left set, the request
+ * would refuse every later gap ("Already sent ResendRequest") for good.
+ * Returns 0, or < 0 when fatal. */
+static int rr_passed(fixgw_session_t *s, fixgw_now_t now) {
+  if (!s->rr_begin || s->next_target <= s->rr_chunk_end) return 0;
+  uint64_t from = s->next_target, rest_to = s->rr_end;
+  slog(s, FIXGW_LOG_INFO, "ResendRequest for messages FROM: %llu TO: %llu has been satisfied.",
+       (unsigned long long)s->rr_begin, (unsigned long long)s->rr_chunk_end);
+  s->rr_begin = s->rr_end = s->rr_chunk_end = 0;
+  if (s->cfg.resend_request_chunk_size && from <= rest_to) {
+    int rc = send_resend_request(s, from, rest_to, now);
+    if (rc < 0 && fixgw_err_is_fatal(rc)) return rc;
+  }
+  return 0;
+}
+
 /* Deliver stashed messages that are now in order. */
 static int next_queued(fixgw_session_t *s, fixgw_now_t now) {
   for (;;) {
     gq_drop_below(s, s->next_target);
-    if (!s->gq_n || s->gq[0].seq != s->next_target) return 0;
     if (s->state == FIXGW_SS_CLOSING || s->state == FIXGW_SS_FATAL) return 0;
+    if (!s->gq_n || s->gq[0].seq != s->next_target) return rr_passed(s, now);
     fixgw__gap_entry_t ent = s->gq[0];
     memmove(s->gq, s->gq + 1, (s->gq_n - 1) * sizeof *s->gq);
     s->gq_n--;
@@ -1203,15 +1222,7 @@ static int on_sequence_reset(fixgw_session_t *s, const fixgw_msg_t *m, fixgw_now
     /* A fill that ends past the range we asked for satisfies it, though
      * its own MsgSeqNum (what verify judged) lies inside the range: else
      * "Already sent ResendRequest" would refuse every later gap. */
-    if (s->rr_begin && ns > s->rr_chunk_end) {
-      uint64_t rest_to = s->rr_end;
-      slog(s, FIXGW_LOG_INFO, "ResendRequest for messages FROM: %llu TO: %llu has been satisfied.",
-           (unsigned long long)s->rr_begin, (unsigned long long)s->rr_chunk_end);
-      s->rr_begin = s->rr_end = s->rr_chunk_end = 0;
-      if (s->cfg.resend_request_chunk_size && ns <= rest_to &&
-          (rc = send_resend_request(s, ns, rest_to, now)) < 0 && fixgw_err_is_fatal(rc))
-        return rc;
-    }
+    if ((rc = rr_passed(s, now)) < 0) return rc;
   } else if (ns < s->next_target) {
     return send_reject(s, m, 5, 0, now);
   }
