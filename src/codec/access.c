@@ -81,8 +81,10 @@ int fixgw_group_open(const fixgw_msg_t *m, const fixgw_group_layout_t *l,
     const uint32_t *tags = l->tags, nt = l->ntags;
     while (i < to && f[i].tag == delim) {
       entries++;
-      uint32_t prev = 0;
-      for (i++; i < to; i++) {
+      uint32_t start = i, prev = 0;
+      i++;
+    probe:
+      for (; i < to; i++) {
         uint32_t t = f[i].tag, k = prev + 1;
         if (t == delim) break;
         while (k < nt && tags[k] != t) k++;
@@ -91,6 +93,26 @@ int fixgw_group_open(const fixgw_msg_t *m, const fixgw_group_layout_t *l,
           if (k > prev) break; /* not a member: the group ends */
         }
         prev = k;
+      }
+      /* Most entries carry the tags of the one before, in its order. The
+       * fields from here that repeat those n fields back are such entries,
+       * whole ones and perhaps the head of one more: one compare a field,
+       * no probe. A run that ends on an entry's end leaves that entry open
+       * (it may have more members; prev, which follows from the tags
+       * alone, is the probe's own); one that ends inside an entry leaves
+       * it to the probe from its delimiter. */
+      const uint32_t n = i - start;
+      if (n > 1 && i < to && f[i].tag == delim) {
+        const fixgw_field_t *r = f + i + 1, *const rend = f + to;
+        const ptrdiff_t back = -(ptrdiff_t)n;
+        while (r < rend && r->tag == r[back].tag) r++;
+        const uint32_t run = (uint32_t)(r - f) - i, whole = run / n;
+        entries += whole;
+        i += whole * n;
+        if (whole * n == run) {
+          start = i - n;
+          goto probe;
+        }
       }
     }
   } else {

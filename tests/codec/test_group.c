@@ -141,17 +141,66 @@ static void test_cyclic_layout(void **state) {
   fixgw_parser_destroy(&c.p);
 }
 
-/* The one-pass walk of flat groups against the rule it implements, on
- * random entries: members in any order (repeats too), a non-member or
- * the delimiter ending an entry, counts right and wrong. The reference:
- * an entry is its delimiter and the members after it up to the next
- * delimiter or non-member. */
+/* The rule fixgw_group_open implements: an entry is its delimiter and the
+ * members after it up to the next delimiter or non-member. The entries
+ * found; each one's start in starts (if not NULL), the group's end in *end. */
+static unsigned rule_entries(const uint32_t *tags, size_t nt, const fixgw_group_layout_t *l,
+                             size_t *starts, size_t *end) {
+  size_t i = 0;
+  unsigned found = 0;
+  while (i < nt && tags[i] == l->delim_tag) {
+    if (starts) starts[found] = i;
+    found++;
+    for (i++; i < nt && tags[i] != l->delim_tag; i++) {
+      int member = 0;
+      for (unsigned k = 0; k < l->ntags; k++) member |= l->tags[k] == tags[i];
+      if (!member) break;
+    }
+  }
+  *end = i;
+  return found;
+}
+
+/* A W whose group 268 holds these tags (values "v"), with this count and,
+ * if tail, a non-member after the group, opened with layout l and walked,
+ * against rule_entries. */
+static void expect_rule(const uint32_t *tags, size_t nt, unsigned count, int tail,
+                        const fixgw_group_layout_t *l) {
+  char body[4096];
+  int len = snprintf(body, sizeof body, "35=W|268=%u|", count);
+  for (size_t k = 0; k < nt; k++)
+    len += snprintf(body + len, sizeof body - (size_t)len, "%u=v|", tags[k]);
+  /* The CheckSum right after the group, or a non-member first. */
+  if (tail) snprintf(body + len, sizeof body - (size_t)len, "58=end|");
+  size_t i, starts[256];
+  unsigned found = rule_entries(tags, nt, l, starts, &i);
+  int want = found == 0 && count > 0 ? FIXGW_EGROUPDELIM : found != count ? FIXGW_EGROUPCOUNT : 0;
+  ctx_t c;
+  load(&c, body, 8);
+  fixgw_group_t g;
+  int rc = fixgw_group_open(&c.m, l, 0, c.m.nfields, 0, &g);
+  if (rc != want) fail_msg("%s: %s, want %s", body, fixgw_err_name(rc), fixgw_err_name(want));
+  if (!rc) {
+    assert_int_equal(g.end, 4 + i); /* fields 8 9 35 268, then the group's */
+    fixgw_group_entry_t e;
+    for (unsigned k = 0; k < found; k++) {
+      assert_int_equal(fixgw_group_next(&g, &e), 0);
+      assert_int_equal(e.first, 4 + starts[k]);
+      assert_int_equal(e.end, 4 + (k + 1 < found ? starts[k + 1] : i));
+    }
+    assert_int_equal(fixgw_group_next(&g, &e), FIXGW_ENOTFOUND);
+  }
+  fixgw_parser_destroy(&c.p);
+}
+
+/* The one-pass walk of flat groups against the rule it implements (see
+ * expect_rule), on random entries: members in any order (repeats too), a
+ * non-member or the delimiter ending an entry, counts right and wrong. */
 static void test_flat_matches_rule(void **state) {
   (void)state;
   static const uint32_t pool[] = {269, 270, 271, 272, 273, 290, 58, 15};
   uint64_t x = 0x2545F4914F6CDD1DULL;
   for (int round = 0; round < 3000; round++) {
-    char body[1024];
     uint32_t tags[40];
     size_t nt = 0;
     x ^= x << 13;
@@ -171,32 +220,7 @@ static void test_flat_matches_rule(void **state) {
       }
     }
     unsigned count = entries + (unsigned)(x >> 62) % 2;
-    int len = snprintf(body, sizeof body, "35=W|268=%u|", count);
-    for (size_t k = 0; k < nt; k++)
-      len += snprintf(body + len, sizeof body - (size_t)len, "%u=v|", tags[k]);
-    /* Every other body ends with the group, the CheckSum right after. */
-    if (round & 1) snprintf(body + len, sizeof body - (size_t)len, "58=end|");
-    /* Reference. */
-    size_t i = 0;
-    unsigned found = 0;
-    while (i < nt && tags[i] == 269) {
-      found++;
-      for (i++; i < nt && tags[i] != 269; i++) {
-        uint32_t t = tags[i];
-        int member = 0;
-        for (unsigned k = 0; k < 6; k++) member |= md_tags[k] == t;
-        if (!member) break;
-      }
-    }
-    int want = found == 0 && count > 0 ? FIXGW_EGROUPDELIM : found != count ? FIXGW_EGROUPCOUNT : 0;
-    ctx_t c;
-    load(&c, body, 8);
-    fixgw_group_t g;
-    int rc = fixgw_group_open(&c.m, &md, 0, c.m.nfields, 0, &g);
-    if (rc != want) fail_msg("%s: %s, want %s", body, fixgw_err_name(rc), fixgw_err_name(want));
-    /* fields: 8 9 35 268, then the group's */
-    if (!rc) assert_int_equal(g.end, 4 + i);
-    fixgw_parser_destroy(&c.p);
+    expect_rule(tags, nt, count, round & 1, &md);
   }
 }
 
@@ -213,7 +237,6 @@ static void test_long_layout_matches_rule(void **state) {
   static const uint32_t strangers[] = {1, 58, 285, 627, 9999};
   uint64_t x = 0x9E3779B97F4A7C15ULL;
   for (int round = 0; round < 4000; round++) {
-    char body[2048];
     uint32_t tags[80];
     size_t nt = 0;
     x ^= x << 13;
@@ -245,39 +268,64 @@ static void test_long_layout_matches_rule(void **state) {
       }
     }
     unsigned count = entries - (entries && (x >> 60) == 0) + ((x >> 61) == 7);
-    int len = snprintf(body, sizeof body, "35=W|268=%u|", count);
-    for (size_t k = 0; k < nt; k++)
-      len += snprintf(body + len, sizeof body - (size_t)len, "%u=v|", tags[k]);
-    /* Every other body ends with the group, the CheckSum right after. */
-    if (round & 1) snprintf(body + len, sizeof body - (size_t)len, "58=end|");
-    /* Reference, with each entry's start. */
-    size_t i = 0, starts[80];
-    unsigned found = 0;
-    while (i < nt && tags[i] == 269) {
-      starts[found++] = i;
-      for (i++; i < nt && tags[i] != 269; i++) {
-        int member = 0;
-        for (unsigned k = 0; k < 19; k++) member |= long_tags[k] == tags[i];
-        if (!member) break;
+    expect_rule(tags, nt, count, round & 1, &long_md);
+  }
+}
+
+/* Entries that mostly repeat the one before, as real groups do (the walk
+ * checks such a run against the entry before it): copies, copies with a
+ * member more or one less, with one field swapped for another member, a
+ * non-member or the delimiter, and new entries, some of only the
+ * delimiter, up to the group's end. */
+static void test_repeated_entries_match_rule(void **state) {
+  (void)state;
+  static const uint32_t pool[] = {270, 271, 272, 273, 290, 58, 15};
+  uint64_t x = 0xD1B54A32D192ED03ULL;
+  for (int round = 0; round < 6000; round++) {
+    uint32_t tags[200];
+    size_t nt = 0, last = 0, last_n = 0;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    uint64_t r = x;
+    unsigned entries = (unsigned)(r % 24);
+    r /= 24;
+    for (unsigned k = 0; k < entries && nt + 12 < 200; k++) {
+      if (r < 4096) r ^= x * 0x9E3779B97F4A7C15ULL + (uint64_t)(round * 131 + k);
+      unsigned how = (unsigned)(r % 10), at = nt;
+      r /= 10;
+      if (k == 0 || how >= 8) {
+        tags[nt++] = 269;
+        unsigned more = (unsigned)(r % 5);
+        r /= 5;
+        for (unsigned j = 0; j < more; j++) {
+          tags[nt++] = pool[r % 5]; /* members only: 270..290 */
+          r /= 5;
+        }
+      } else {
+        memcpy(tags + nt, tags + last, last_n * sizeof tags[0]);
+        nt += last_n;
+        if (how == 5) {
+          tags[nt++] = pool[r % 5];
+          r /= 5;
+        } else if (how == 6 && last_n > 1) {
+          nt--;
+        } else if (how == 7) {
+          unsigned q = (unsigned)(r % last_n), w = (unsigned)(r / last_n % 8);
+          r /= 64;
+          if (q == 0) q = last_n > 1 ? 1 : 0;
+          if (q) tags[at + q] = w < 7 ? pool[w] : 269;
+        }
       }
+      last = at;
+      last_n = nt - at;
     }
-    int want = found == 0 && count > 0 ? FIXGW_EGROUPDELIM : found != count ? FIXGW_EGROUPCOUNT : 0;
-    ctx_t c;
-    load(&c, body, 8);
-    fixgw_group_t g;
-    int rc = fixgw_group_open(&c.m, &long_md, 0, c.m.nfields, 0, &g);
-    if (rc != want) fail_msg("%s: %s, want %s", body, fixgw_err_name(rc), fixgw_err_name(want));
-    if (!rc) {
-      assert_int_equal(g.end, 4 + i); /* fields 8 9 35 268, then the group's */
-      fixgw_group_entry_t e;
-      for (unsigned k = 0; k < found; k++) {
-        assert_int_equal(fixgw_group_next(&g, &e), 0);
-        assert_int_equal(e.first, 4 + starts[k]);
-        assert_int_equal(e.end, 4 + (k + 1 < found ? starts[k + 1] : i));
-      }
-      assert_int_equal(fixgw_group_next(&g, &e), FIXGW_ENOTFOUND);
-    }
-    fixgw_parser_destroy(&c.p);
+    /* The count the rule finds (a field made the delimiter or a
+     * non-member moves it), now and then one off. */
+    size_t end;
+    unsigned count = rule_entries(tags, nt, &md, NULL, &end);
+    count = count - (count && (x >> 59) == 0) + ((x >> 59) == 31);
+    expect_rule(tags, nt, count, round & 1, &md);
   }
 }
 
@@ -289,6 +337,7 @@ int main(void) {
       cmocka_unit_test(test_cyclic_layout),
       cmocka_unit_test(test_flat_matches_rule),
       cmocka_unit_test(test_long_layout_matches_rule),
+      cmocka_unit_test(test_repeated_entries_match_rule),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
