@@ -480,6 +480,7 @@ typedef struct fixgw_group {
   uint32_t end;   /* one past the last field of the last entry */
   uint32_t depth; /* 1 for a top-level group */
   uint32_t next_; /* private: iteration cursor */
+  uint32_t stride_; /* private: every entry's field count when all are alike, else 0 */
 } fixgw_group_t;
 
 /* One entry: fields [first, end) of msg->fields. */
@@ -520,6 +521,11 @@ static inline void fixgw__entry_take(fixgw_group_t *g, fixgw_group_entry_t *e, u
 static inline int fixgw_group_next(fixgw_group_t *g, fixgw_group_entry_t *e) {
   if (!g || !e) return FIXGW_EINVAL;
   if (g->next_ >= g->end) return FIXGW_ENOTFOUND;
+  /* Entries all alike (open saw it): no scan at all. */
+  if (g->stride_ != 0) {
+    fixgw__entry_take(g, e, g->next_ + g->stride_);
+    return 0;
+  }
   if (g->layout->nnested != 0) return fixgw__group_next_nested(g, e);
   /* Open checked the whole group, so without nested groups an entry runs
    * to the next delimiter (or the group's end): one compare a field. Inline

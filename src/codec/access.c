@@ -69,7 +69,7 @@ int fixgw_group_open(const fixgw_msg_t *m, const fixgw_group_layout_t *l,
    * scan of its whole layout for tag 10. */
   if (to == m->nfields && to - 1 > at && m->fields[to - 1].tag == 10) to--;
 
-  uint32_t i = at + 1, entries = 0;
+  uint32_t i = at + 1, entries = 0, stride = 0;
   const fixgw_field_t *f = m->fields;
   const uint32_t delim = l->delim_tag;
   if (l->nnested == 0) {
@@ -79,6 +79,11 @@ int fixgw_group_open(const fixgw_msg_t *m, const fixgw_group_layout_t *l,
      * at an entry's start), then from the top: one or two compares a
      * field instead of a scan from the first tag. */
     const uint32_t *tags = l->tags, nt = l->ntags;
+    /* Whether every entry has the first one's field count (stride), so
+     * that fixgw_group_next need not look for delimiters: each entry the
+     * probe ends is measured, and a run's entries are as long as the one
+     * before them. */
+    int alike = 1;
     while (i < to && f[i].tag == delim) {
       entries++;
       uint32_t start = i, prev = 0;
@@ -102,6 +107,10 @@ int fixgw_group_open(const fixgw_msg_t *m, const fixgw_group_layout_t *l,
        * alone, is the probe's own); one that ends inside an entry leaves
        * it to the probe from its delimiter. */
       const uint32_t n = i - start;
+      if (stride == 0)
+        stride = n;
+      else if (n != stride)
+        alike = 0;
       if (n > 1 && i < to && f[i].tag == delim) {
         const fixgw_field_t *r = f + i + 1, *const rend = f + to;
         const ptrdiff_t back = -(ptrdiff_t)n;
@@ -115,6 +124,7 @@ int fixgw_group_open(const fixgw_msg_t *m, const fixgw_group_layout_t *l,
         }
       }
     }
+    if (!alike) stride = 0;
   } else {
     while (i < to && f[i].tag == delim) {
       uint32_t e;
@@ -133,6 +143,7 @@ int fixgw_group_open(const fixgw_msg_t *m, const fixgw_group_layout_t *l,
   g->end = i;
   g->depth = depth + 1;
   g->next_ = at + 1;
+  g->stride_ = stride;
   return 0;
 }
 

@@ -89,6 +89,7 @@ static int open_at(const fixgw_dict_t *d, const fixgw_msg_t *m, uint32_t gs,
   g->end = end;
   g->depth = depth;
   g->next_ = at + 1;
+  g->stride_ = 0;
   return 0;
 }
 
