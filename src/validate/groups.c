@@ -52,7 +52,10 @@ int fixgw__group_scan(const fixgw_dict_t *d, const fixgw_msg_t *m,
     entries++;
     seen_clear(&seen);
     seen_test_set(&seen, 0);
+    uint32_t start = i;
+    int nested = 0;
     i++;
+  more:
     while (i < to) {
       uint32_t t = f[i].tag;
       if (t == delim) break;
@@ -64,9 +67,28 @@ int fixgw__group_scan(const fixgw_dict_t *d, const fixgw_msg_t *m,
         int rc = fixgw__group_scan(d, m, mb[pos].group, i, to, depth + 1, &e, &c);
         if (rc) return rc;
         i = e;
+        nested = 1;
         continue;
       }
       i++;
+    }
+    /* Entries that repeat the tags of this one, which held no nested
+     * group, are as good: whole ones are taken a compare a field (as the
+     * codec's fixgw_group_open does); the last may go on, and its members
+     * seen are this one's, so the walk resumes in it. A nested group's
+     * fields can repeat with other counts, so such entries are walked. */
+    const uint32_t len = i - start;
+    if (!nested && len > 1 && i < to && f[i].tag == delim) {
+      const fixgw_field_t *r = f + i + 1, *const rend = f + to;
+      const ptrdiff_t back = -(ptrdiff_t)len;
+      while (r < rend && r->tag == r[back].tag) r++;
+      const uint32_t run = (uint32_t)(r - f) - i, whole = run / len;
+      entries += whole;
+      i += whole * len;
+      if (whole * len == run) {
+        start = i - len;
+        goto more;
+      }
     }
   }
   if (entries == 0 && n > 0) return FIXGW_EGROUPDELIM;

@@ -2,6 +2,7 @@
  * in NewOrderCross (s), NoMDEntries; the same entries as the codec's
  * fixgw_group_next on the same views; wrong counts, missing delimiters and
  * repeated members are errors, never silent merges; no allocation. */
+#include <stdio.h>
 #include <string.h>
 
 #include "fixgw/validate.h"
@@ -149,6 +150,119 @@ static void test_errors(void **state) {
   fixgw_parser_destroy(&shallow);
 }
 
+/* The dictionary walk against its rule on NoMDEntries: an entry is its
+ * delimiter and the members after it up to the next delimiter or
+ * non-member, and a member twice in an entry is an error. The entries
+ * mostly repeat the one before (the walk takes such runs without the
+ * dictionary): copies, with a member more or one less, one field swapped
+ * for another member, a non-member, the delimiter or a member the entry
+ * already holds, and new entries. Each entry fixgw_dict_group_next hands
+ * out is checked too. */
+static void test_md_entries_match_rule(void **state) {
+  (void)state;
+  const fixgw_dict_t *d = fixgw_dict_fix44();
+  fixgw_msg_t m;
+  fixgw_group_t g;
+  parse("35=W|" VC_HDR "262=R1|55=IBM|268=1|269=0|", &m);
+  assert_int_equal(fixgw_dict_group_open(d, &m, 268, &g), 0);
+  const fixgw_group_layout_t *l = g.layout;
+  static const uint32_t pool[] = {270, 271, 272, 273, 290, 336, 1, 44};
+  uint64_t x = 0x8E3B1F2D4C5A6978ULL;
+  for (int round = 0; round < 4000; round++) {
+    uint32_t tags[160];
+    size_t nt = 0, last = 0, last_n = 0;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    uint64_t r = x;
+    unsigned entries = (unsigned)(r % 20);
+    r /= 20;
+    for (unsigned k = 0; k < entries && nt + 10 < 160; k++) {
+      if (r < 4096) r ^= x * 0x9E3779B97F4A7C15ULL + (uint64_t)(round * 131 + k);
+      unsigned how = (unsigned)(r % 10), at = (unsigned)nt;
+      r /= 10;
+      if (k == 0 || how >= 8) {
+        tags[nt++] = 269;
+        unsigned more = (unsigned)(r % 5);
+        r /= 5;
+        for (unsigned j = 0; j < more; j++) {
+          tags[nt++] = pool[j + (r % 2)]; /* in order, distinct */
+          r /= 2;
+        }
+      } else {
+        memcpy(tags + nt, tags + last, last_n * sizeof tags[0]);
+        nt += last_n;
+        if (how == 5) {
+          tags[nt++] = pool[5]; /* a member not in the first five */
+        } else if (how == 6 && last_n > 1) {
+          nt--;
+        } else if (how == 7 && last_n > 1) {
+          unsigned q = 1 + (unsigned)(r % (last_n - 1)), w = (unsigned)(r / last_n % 10);
+          r /= 64;
+          tags[at + q] = w < 8 ? pool[w] : w == 8 ? 269 : tags[at + (q > 1 ? 1 : 0)];
+        }
+      }
+      last = at;
+      last_n = nt - at;
+    }
+    /* The rule. */
+    size_t i = 0, starts[160];
+    unsigned found = 0;
+    int bad = 0;
+    while (i < nt && tags[i] == 269 && !bad) {
+      starts[found++] = i;
+      size_t first = i;
+      for (i++; i < nt && tags[i] != 269; i++) {
+        int member = 0;
+        for (unsigned k = 0; k < l->ntags; k++) member |= l->tags[k] == tags[i];
+        if (!member) break;
+        for (size_t q = first + 1; q < i; q++) bad |= tags[q] == tags[i];
+        if (bad) break;
+      }
+    }
+    unsigned count = found - (found && (x >> 59) == 0) + ((x >> 59) == 31);
+    int want = bad ? FIXGW_EGROUPDELIM
+               : found == 0 && count > 0 ? FIXGW_EGROUPDELIM
+               : found != count ? FIXGW_EGROUPCOUNT
+                                : 0;
+    char body[2048];
+    int len = snprintf(body, sizeof body, "35=W|" VC_HDR "262=R1|55=IBM|268=%u|", count);
+    for (size_t k = 0; k < nt; k++)
+      len += snprintf(body + len, sizeof body - (size_t)len, "%u=1|", tags[k]);
+    parse(body, &m);
+    int rc = fixgw_dict_group_open(d, &m, 268, &g);
+    if (rc != want) fail_msg("%s: %s, want %s", body, fixgw_err_name(rc), fixgw_err_name(want));
+    if (rc) continue;
+    const uint32_t base = 9; /* 8 9 35 49 56 34 52 262 55, then 268 */
+    assert_int_equal(g.end, base + 1 + i);
+    fixgw_group_entry_t e;
+    for (unsigned k = 0; k < found; k++) {
+      assert_int_equal(fixgw_dict_group_next(d, &g, &e), 0);
+      assert_int_equal(e.first, base + 1 + starts[k]);
+      assert_int_equal(e.end, base + 1 + (k + 1 < found ? starts[k + 1] : i));
+    }
+    assert_int_equal(fixgw_dict_group_next(d, &g, &e), FIXGW_ENOTFOUND);
+  }
+}
+
+/* Outer entries with the same tags whose nested groups differ in count
+ * are walked, not taken as copies: the second NoPartyIDs is short. */
+static void test_nested_copies_walked(void **state) {
+  (void)state;
+  const fixgw_dict_t *d = fixgw_dict_fix44();
+  fixgw_msg_t m;
+  fixgw_group_t g;
+  parse(VC_CROSS_HEAD "552=2|54=1|11=C1|453=1|448=P1|447=D|452=1|54=2|11=C2|453=2|"
+                      "448=P2|447=D|452=1|" VC_CROSS_TAIL,
+        &m);
+  assert_int_equal(fixgw_dict_group_open(d, &m, 552, &g), FIXGW_EGROUPCOUNT);
+  parse(VC_CROSS_HEAD "552=2|54=1|11=C1|453=1|448=P1|447=D|452=1|54=2|11=C2|453=1|"
+                      "448=P2|447=D|452=1|" VC_CROSS_TAIL,
+        &m);
+  assert_int_equal(fixgw_dict_group_open(d, &m, 552, &g), 0);
+  assert_int_equal(g.count, 2);
+}
+
 static void test_zero_alloc(void **state) {
   (void)state;
   if (!fixgw_alloc_count_available()) skip();
@@ -176,6 +290,8 @@ int main(void) {
       cmocka_unit_test(test_nested_cross),
       cmocka_unit_test(test_md_entries),
       cmocka_unit_test(test_errors),
+      cmocka_unit_test(test_md_entries_match_rule),
+      cmocka_unit_test(test_nested_copies_walked),
       cmocka_unit_test(test_zero_alloc),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
