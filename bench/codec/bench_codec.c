@@ -799,7 +799,7 @@ int bench_codec_write_corpus(const char *path, uint64_t n, uint64_t seed) {
 /* The timed work of one row, n times. noinline and external: callgrind's
  * --toggle-collect names it. */
 enum { PROF_PARSE = 0, PROF_ENCODE = BENCH_KIND_COUNT, PROF_VALIDATE, PROF_PARSE_VALIDATE,
-       PROF_CORPUS };
+       PROF_CORPUS, PROF_VALIDATE_MD };
 __attribute__((noinline)) int bench_profile_loop(int what, uint64_t n, fixgw_parser_t *p,
                                                  const fixgw_msg_t *m, acc_t *a);
 __attribute__((noinline)) int bench_profile_loop(int what, uint64_t n, fixgw_parser_t *p,
@@ -816,7 +816,7 @@ __attribute__((noinline)) int bench_profile_loop(int what, uint64_t n, fixgw_par
     } else if (what == PROF_ENCODE) {
       rc |= encode_er(&e, buf, sizeof buf, i + 1, &out, &len);
       fold(a, (uintptr_t)out + len);
-    } else if (what == PROF_VALIDATE) {
+    } else if (what == PROF_VALIDATE || what == PROF_VALIDATE_MD) {
       rc |= fixgw_validate(&validator, m, NULL);
     } else if (what == PROF_PARSE_VALIDATE) {
       rc |= parse_validate_read(p, BENCH_NOS, a);
@@ -830,13 +830,14 @@ __attribute__((noinline)) int bench_profile_loop(int what, uint64_t n, fixgw_par
 
 int bench_codec_profile(const char *what, uint64_t n) {
   static const char *const names[] = {"nos",    "er",       "md",             "hb",
-                                      "encode", "validate", "parse_validate", "corpus"};
+                                      "encode", "validate", "parse_validate", "corpus",
+                                      "validate_md"};
   int w = -1;
   for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++)
     if (strcmp(what, names[i]) == 0) w = i;
   if (w < 0 || n == 0) {
     fprintf(stderr, "bench_codec: --callgrind=WHAT:N, WHAT one of nos er md hb encode "
-                    "validate parse_validate corpus\n");
+                    "validate parse_validate corpus validate_md\n");
     return -1;
   }
   if (w == PROF_CORPUS && !corpus) {
@@ -847,8 +848,10 @@ int bench_codec_profile(const char *what, uint64_t n) {
   fixgw_msg_t m;
   size_t used;
   acc_t a = {0};
+  /* The message the validate rows judge: the NewOrderSingle, or the W. */
+  const int vk = w == PROF_VALIDATE_MD ? BENCH_MD : BENCH_NOS;
   if (fixgw_parser_init(&p, NULL) != 0 || validator_rc != 0 ||
-      fixgw_parse(&p, msg_twice[BENCH_NOS], 2 * msg_len[BENCH_NOS], &used, &m, NULL) != 0) {
+      fixgw_parse(&p, msg_twice[vk], 2 * msg_len[vk], &used, &m, NULL) != 0) {
     fprintf(stderr, "bench_codec: profile setup failed\n");
     return -1;
   }

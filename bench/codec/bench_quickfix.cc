@@ -437,6 +437,8 @@ void usage() {
           "  --write-corpus=FILE  write N (default 1000000) generated messages and exit\n"
           "  --callgrind=WHAT:N   run one row's work N times outside the benchmark, for\n"
           "                       valgrind --tool=callgrind --toggle-collect=bench_profile_loop\n"
+          "                       (WHAT: nos er md hb encode validate parse_validate corpus\n"
+          "                       validate_md)\n"
           "  (examples/gen's fixgw-gen writes a richer, lifecycle-consistent corpus)\n");
 }
 
