@@ -290,6 +290,20 @@ int fixgw_validator_set_checks(fixgw_validator_t *v, uint32_t checks) {
 
 /* ------------------------------------------------------------ the walk */
 
+int fixgw__validate_entry_copy = 1;
+
+/* Fields of an entry a group level records, and the nesting depth to
+ * which levels record (the stack holds FIXGW_DICT_MAX_DEPTH levels; the
+ * records live beside it, for the first few only). */
+#define LEVEL_REC 24
+#define LEVEL_REC_DEPTH 6
+
+/* A member as the full walk found it: its position in the scope and its
+ * field index in the dictionary. */
+typedef struct level_rec {
+  uint32_t pos, fi;
+} level_rec_t;
+
 /* A scope instance being filled: the header, body or trailer, or the
  * current entry of an open group. */
 typedef struct level {
@@ -306,6 +320,15 @@ typedef struct level {
   uint32_t entries;
   uint32_t delim;
   int count_ok;
+  /* The current entry's members as the full walk took them, in field
+   * order from rec_at (its delimiter): an entry with the same tags that
+   * follows is judged by these, its values checked, without the scope's
+   * lookups. rec_ok: every field from rec_at on is in rec, and none is a
+   * nested group's count (whose entries may differ). rec: LEVEL_REC
+   * slots, or NULL (a level too deep to record). */
+  uint32_t rec_at, rec_n;
+  int rec_ok;
+  level_rec_t *rec;
 } level_t;
 
 typedef struct ctx {
@@ -607,8 +630,8 @@ static int resolve_body(ctx_t *c, const struct fixgw__vdict **vd_out,
 }
 
 /* Enter the group whose count field f (at index i) was just accepted. */
-static int push_group(ctx_t *c, level_t *stk, uint32_t *depth,
-                      const struct fixgw__vdict *vd, uint32_t gs,
+static int push_group(ctx_t *c, level_t *stk, level_rec_t (*recs)[LEVEL_REC],
+                      uint32_t *depth, const struct fixgw__vdict *vd, uint32_t gs,
                       const fixgw_field_t *f, uint32_t i) {
   /* Nesting is bounded by the dictionary's, which its loader and
    * generator bound by FIXGW_DICT_MAX_DEPTH. */
@@ -618,6 +641,9 @@ static int push_group(ctx_t *c, level_t *stk, uint32_t *depth,
   level_open(g, vd, gs, next_ids(c->v, 1));
   g->count_i = i;
   g->entries = 0;
+  g->rec_n = 0;
+  g->rec_ok = 0;
+  g->rec = *depth <= LEVEL_REC_DEPTH ? recs[*depth - 1] : NULL;
   g->delim = vd->d->layouts[gs].delim_tag;
   uint64_t cnt;
   g->count_ok = fixgw_to_uint(f->val, f->len, &cnt) == 0 && cnt <= UINT32_MAX;
@@ -792,6 +818,7 @@ int fixgw_validate(fixgw_validator_t *v, const fixgw_msg_t *m,
   level_open(&msgl[PH_TRAILER], tv, td->trailer, id0 + 1);
   if (body_scope >= 0) level_open(&msgl[PH_BODY], bv, (uint32_t)body_scope, id0 + 2);
   level_t stk[FIXGW_DICT_MAX_DEPTH];
+  level_rec_t recs[LEVEL_REC_DEPTH][LEVEL_REC];
   uint32_t depth = 0;
   int phase = PH_HEADER;
   const uint32_t hoff = msgl[PH_HEADER].soff, toff = msgl[PH_TRAILER].soff;
@@ -835,9 +862,34 @@ int fixgw_validate(fixgw_validator_t *v, const fixgw_msg_t *m,
         g->entries++;
         if ((checks & FIXGW_VAL_GROUP_COUNT) && g->count_ok && g->entries > g->count)
           return fail(&c, FIXGW_SRR_GROUP_COUNT, m->fields[g->count_i].tag, g->count_i);
+        /* An entry with the tags of the one before is judged by that
+         * one's record (see level_t): each value checked, the members
+         * stamped for any field after them, the order and the required
+         * count taken over; it then stays the record. */
+        const uint32_t tn = g->rec_ok && fixgw__validate_entry_copy ? g->rec_n : 0;
+        const uint32_t tat = g->rec_at, tnreq = g->nreq;
+        int copy = tn > 1 && n - i >= tn;
+        for (uint32_t k = 1; copy && k < tn; k++) copy = fields[i + k].tag == fields[tat + k].tag;
         g->id = next_ids(v, 1);
         g->nreq = 0;
         g->last = -1;
+        g->rec_at = i;
+        g->rec_n = 0;
+        g->rec_ok = g->rec != NULL;
+        if (copy) {
+          const struct fixgw__vdict *gv = g->vd;
+          for (uint32_t k = 0; k < tn; k++) {
+            const uint32_t gfi = g->rec[k].fi;
+            int r = check_value(checks, gv, gfi, gv->cls[gfi], &fields[i + k]);
+            if (FIXGW_UNLIKELY(r >= 0)) return fail(&c, r, fields[i + k].tag, i + k);
+            stamps[g->sbase + g->rec[k].pos] = g->id;
+          }
+          g->last = (int32_t)g->rec[tn - 1].pos;
+          g->nreq = tnreq;
+          g->rec_n = tn;
+          i += tn - 1;
+          goto next_field;
+        }
         l = g;
         pos = 0;
         goto member;
@@ -948,7 +1000,7 @@ int fixgw_validate(fixgw_validator_t *v, const fixgw_msg_t *m,
         pos = fixgw_dict_scope_find(vd->d, l->sc, (uint32_t)fi);
         const fixgw_dict_member_t *mb = &vd->d->members[l->sc->members + (uint32_t)pos];
         if ((mb->flags & FIXGW_DICT_M_GROUP) &&
-            (rc = push_group(&c, stk, &depth, vd, mb->group, f, i)))
+            (rc = push_group(&c, stk, recs, &depth, vd, mb->group, f, i)))
           return rc;
       }
       goto next_field;
@@ -956,13 +1008,22 @@ int fixgw_validate(fixgw_validator_t *v, const fixgw_msg_t *m,
 
   member: {
       const fixgw_dict_member_t *mb = &l->vd->d->members[l->sc->members + (uint32_t)pos];
+      if (l->rec_ok) {
+        if (i == l->rec_at + l->rec_n && l->rec_n < LEVEL_REC && !(mb->flags & FIXGW_DICT_M_GROUP)) {
+          l->rec[l->rec_n].pos = (uint32_t)pos;
+          l->rec[l->rec_n].fi = mb->field;
+          l->rec_n++;
+        } else {
+          l->rec_ok = 0;
+        }
+      }
       stamps[l->sbase + (uint32_t)pos] = l->id;
       l->last = pos;
       l->nreq += mb->flags & FIXGW_DICT_M_REQUIRED;
       int r = check_value(checks, l->vd, mb->field, l->vd->cls[mb->field], f);
       if (FIXGW_UNLIKELY(r >= 0)) return fail(&c, r, tag, i);
       if ((mb->flags & FIXGW_DICT_M_GROUP) &&
-          (rc = push_group(&c, stk, &depth, l->vd, mb->group, f, i)))
+          (rc = push_group(&c, stk, recs, &depth, l->vd, mb->group, f, i)))
         return rc;
     }
   next_field:

@@ -15,6 +15,11 @@ static inline int32_t fixgw__scope_pos(const fixgw_dict_t *d,
   return fixgw_dict_scope_find(d, sc, (uint32_t)f);
 }
 
+/* Tests only: 0 makes fixgw_validate judge every group entry the full
+ * way, not by the record of the entry before (see level_t in
+ * validate.c), so the two can be compared on one message. Default 1. */
+extern int fixgw__validate_entry_copy;
+
 /* Check the group whose count field is m->fields[at] (scope gs, within
  * [.., to)) and set *end one past its last field and *count to its count.
  * depth is the group's own depth (1 for a top-level group). Returns 0 or

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../../src/validate/validate_internal.h" /* fixgw__validate_entry_copy */
 #include "fixgw/validate.h"
 #include "harness.h"
 #include "validate_cases.h"
@@ -263,6 +264,135 @@ static void test_nested_copies_walked(void **state) {
   assert_int_equal(g.count, 2);
 }
 
+/* fixgw_validate judges an entry with the tags of the one before by that
+ * one's record; the verdict (code, reason, tag, index) must be the one of
+ * the full walk on the same message, under any checks. Random
+ * MarketDataSnapshots (flat entries) and NewOrderCrosses (sides with
+ * parties) whose entries mostly repeat the one before, some values bad,
+ * members repeated, swapped, left out or added, tags foreign to the
+ * group, user tags, counts off by one. */
+static void test_entry_copy_verdicts(void **state) {
+  (void)state;
+  static const char *const md_vals[][3] = {
+      {"269", "0", "Z"},        {"270", "187.25", "1.2.3"}, {"271", "100", "-"},
+      {"272", "20240315", "2024"}, {"273", "13:30:00.000", "25:00:00"},
+      {"290", "1", "x"},        {"58", "note", "text"},         {"346", "3", "3a"},
+      {"5001", "u", "u"},       {"9999", "1", "1"}, /* a user tag, an undefined one */
+  };
+  static const char *const foreign[] = {"44=1|", "55=X|", "9999=1|", "5001=u|", "35=W|"};
+  fixgw_validator_t v;
+  fixgw_validator_config_t cfg;
+  fixgw_validator_config_default(&cfg, fixgw_dict_fix44());
+  assert_int_equal(fixgw_validator_init(&v, &cfg), 0);
+  uint64_t x = 0x6A09E667F3BCC908ULL;
+  unsigned outcomes[2] = {0, 0};
+  for (int round = 0; round < 6000; round++) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    uint64_t r = x;
+    uint32_t checks = r % 4 ? FIXGW_VAL_ALL : (uint32_t)(r >> 40) & FIXGW_VAL_ALL;
+    r /= 4;
+    char grp[3072];
+    int len = 0;
+    const int cross = round % 3 == 0;
+    /* NoSides is 1 or 2 (an enumeration). */
+    unsigned entries = cross ? 2 : 1 + (unsigned)(r % 12);
+    r /= 12;
+    /* The template: field numbers (into md_vals, or for a cross a party
+     * count), kept by the copies. */
+    unsigned tmpl[8], nt = 0;
+    if (!cross) {
+      tmpl[nt++] = 0;
+      for (unsigned k = 1; k < 8 && nt < 6; k++)
+        if ((r >> k) & 1) tmpl[nt++] = k;
+      r >>= 8;
+      /* Now and then a tag the walk may skip, in every entry. */
+      if (r % 4 == 0 && nt > 1) {
+        unsigned q = 1 + (unsigned)(r / 4 % (nt - 1));
+        memmove(tmpl + q + 1, tmpl + q, (nt - q) * sizeof tmpl[0]);
+        tmpl[q] = 8 + (unsigned)(r / 64 % 2);
+        nt++;
+      }
+      r /= 128;
+    } else {
+      tmpl[nt++] = 1 + (unsigned)(r % 2); /* parties in each side */
+      r /= 2;
+    }
+    for (unsigned e = 0; e < entries; e++) {
+      if (r < 4096) r ^= x * 0x9E3779B97F4A7C15ULL + (uint64_t)(round * 977 + e);
+      unsigned how = (unsigned)(r % 48), at = (unsigned)(r / 48 % 8);
+      r /= 384;
+      if (cross) {
+        unsigned np = tmpl[0] + (how == 1);
+        len += snprintf(grp + len, sizeof grp - (size_t)len, "54=%c|11=C%u|",
+                        how == 2 ? 'Q' : '1', e);
+        if (how == 3) len += snprintf(grp + len, sizeof grp - (size_t)len, "54=2|");
+        len += snprintf(grp + len, sizeof grp - (size_t)len, "453=%u|",
+                        tmpl[0] + (how == 4));
+        for (unsigned q = 0; q < np; q++)
+          len += snprintf(grp + len, sizeof grp - (size_t)len, "448=P%u|447=%s|452=1|", q,
+                          how == 5 && q == 0 ? "?" : "D");
+        continue;
+      }
+      for (unsigned k = 0; k < nt; k++) {
+        unsigned fk = tmpl[k];
+        if (how == 1 && k == at % nt) continue;             /* left out */
+        if (how == 2 && k + 1 < nt && k == at % nt) {       /* swapped */
+          fk = tmpl[k + 1];
+          tmpl[k + 1] = tmpl[k];
+          tmpl[k] = fk;
+        }
+        const int bad = how == 3 && k == at % nt;
+        len += snprintf(grp + len, sizeof grp - (size_t)len, "%s=%s|", md_vals[fk][0],
+                        md_vals[fk][bad ? 2 : 1]);
+        if (how == 4 && k == at % nt) /* repeated */
+          len += snprintf(grp + len, sizeof grp - (size_t)len, "%s=%s|", md_vals[fk][0],
+                          md_vals[fk][1]);
+        if (how == 5 && k == at % nt)
+          len += snprintf(grp + len, sizeof grp - (size_t)len, "%s", foreign[at % 5]);
+      }
+      if (how == 6 || how == 7) { /* a member more: new, repeated or out of order */
+        unsigned fk = how == 6 ? 7 : 1 + at % 6;
+        len += snprintf(grp + len, sizeof grp - (size_t)len, "%s=%s|", md_vals[fk][0],
+                        md_vals[fk][1]);
+      }
+      if (how == 2) { /* swapped back: the next entries are copies again */
+        unsigned k = at % nt;
+        if (k + 1 < nt) {
+          unsigned t = tmpl[k];
+          tmpl[k] = tmpl[k + 1];
+          tmpl[k + 1] = t;
+        }
+      }
+    }
+    unsigned count = entries - ((x >> 58) == 0) + ((x >> 58) == 63);
+    char body[4096];
+    if (cross)
+      snprintf(body, sizeof body, VC_CROSS_HEAD "552=%u|%s" VC_CROSS_TAIL, count, grp);
+    else
+      snprintf(body, sizeof body, "35=W|" VC_HDR "262=R1|55=IBM|268=%u|%s", count, grp);
+    fixgw_msg_t m;
+    parse(body, &m);
+    assert_int_equal(fixgw_validator_set_checks(&v, checks), 0);
+    fixgw_reject_t a, b;
+    fixgw__validate_entry_copy = 0;
+    int ra = fixgw_validate(&v, &m, &a);
+    fixgw__validate_entry_copy = 1;
+    int rb = fixgw_validate(&v, &m, &b);
+    if (ra != rb || a.reason != b.reason || a.ref_tag != b.ref_tag ||
+        a.field_index != b.field_index)
+      fail_msg("checks %#x %s: full %s %d tag %u at %u, by record %s %d tag %u at %u", checks,
+               body, fixgw_err_name(ra), (int)a.reason, a.ref_tag, a.field_index,
+               fixgw_err_name(rb), (int)b.reason, b.ref_tag, b.field_index);
+    outcomes[ra == 0]++;
+  }
+  fixgw_validator_destroy(&v);
+  /* Both verdicts came up often. */
+  print_message("verdicts: %u rejected, %u passed\n", outcomes[0], outcomes[1]);
+  assert_true(outcomes[0] > 1000 && outcomes[1] > 1000);
+}
+
 static void test_zero_alloc(void **state) {
   (void)state;
   if (!fixgw_alloc_count_available()) skip();
@@ -292,6 +422,7 @@ int main(void) {
       cmocka_unit_test(test_errors),
       cmocka_unit_test(test_md_entries_match_rule),
       cmocka_unit_test(test_nested_copies_walked),
+      cmocka_unit_test(test_entry_copy_verdicts),
       cmocka_unit_test(test_zero_alloc),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
