@@ -112,10 +112,7 @@ int fixgw_group_open(const fixgw_msg_t *m, const fixgw_group_layout_t *l,
       else if (n != stride)
         alike = 0;
       if (n > 1 && i < to && f[i].tag == delim) {
-        const fixgw_field_t *r = f + i + 1, *const rend = f + to;
-        const ptrdiff_t back = -(ptrdiff_t)n;
-        while (r < rend && r->tag == r[back].tag) r++;
-        const uint32_t run = (uint32_t)(r - f) - i, whole = run / n;
+        const uint32_t run = fixgw__entry_run(f, i, to, n), whole = run / n;
         entries += whole;
         i += whole * n;
         if (whole * n == run) {

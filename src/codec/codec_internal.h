@@ -60,6 +60,19 @@ static inline int fixgw__digits_swar(uint64_t w, unsigned nd, uint64_t *out) {
 /* fixgw__int_padded, fixgw__uint_padded: in
  * fixgw/codec.h, beside the getters that call them. */
 
+/* A group walk's run: f[i] is an entry's delimiter and the entry before
+ * it is the n fields before i. The number of fields from i on, up to to,
+ * whose tags repeat those n back (i counts: it is a delimiter too), so
+ * run / n whole entries with the tags of that one follow. Used by
+ * fixgw_group_open and the dictionary's group walk. */
+static inline uint32_t fixgw__entry_run(const fixgw_field_t *f, uint32_t i, uint32_t to,
+                                        uint32_t n) {
+  const fixgw_field_t *r = f + i + 1, *const rend = f + to;
+  const ptrdiff_t back = -(ptrdiff_t)n;
+  while (r < rend && r->tag == r[back].tag) r++;
+  return (uint32_t)(r - f) - i;
+}
+
 /* fixgw_to_decimal's reference (a byte at a time), which it falls back to
  * for empty values and above 18 bytes, and is tested against. */
 int fixgw__to_decimal_ref(const char *s, size_t n, fixgw_decimal_t *out);

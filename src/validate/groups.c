@@ -3,6 +3,7 @@
  * layout's tag list. */
 #include <string.h>
 
+#include "../codec/codec_internal.h" /* fixgw__entry_run */
 #include "validate_internal.h"
 
 /* Members seen in the current entry, by position: 16 words cover the
@@ -79,10 +80,7 @@ int fixgw__group_scan(const fixgw_dict_t *d, const fixgw_msg_t *m,
      * fields can repeat with other counts, so such entries are walked. */
     const uint32_t len = i - start;
     if (!nested && len > 1 && i < to && f[i].tag == delim) {
-      const fixgw_field_t *r = f + i + 1, *const rend = f + to;
-      const ptrdiff_t back = -(ptrdiff_t)len;
-      while (r < rend && r->tag == r[back].tag) r++;
-      const uint32_t run = (uint32_t)(r - f) - i, whole = run / len;
+      const uint32_t run = fixgw__entry_run(f, i, to, len), whole = run / len;
       entries += whole;
       i += whole * len;
       if (whole * len == run) {
