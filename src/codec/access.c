@@ -111,14 +111,9 @@ int fixgw_group_open(const fixgw_msg_t *m, const fixgw_group_layout_t *l,
         stride = n;
       else if (n != stride)
         alike = 0;
-      if (n > 1 && i < to && f[i].tag == delim) {
-        const uint32_t run = fixgw__entry_run(f, i, to, n), whole = run / n;
-        entries += whole;
-        i += whole * n;
-        if (whole * n == run) {
-          start = i - n;
-          goto probe;
-        }
+      if (n > 1 && i < to && f[i].tag == delim && fixgw__entries_repeat(f, &i, to, n, &entries)) {
+        start = i - n;
+        goto probe;
       }
     }
     if (!alike) stride = 0;

@@ -60,17 +60,28 @@ static inline int fixgw__digits_swar(uint64_t w, unsigned nd, uint64_t *out) {
 /* fixgw__int_padded, fixgw__uint_padded: in
  * fixgw/codec.h, beside the getters that call them. */
 
-/* A group walk's run: f[i] is an entry's delimiter and the entry before
- * it is the n fields before i. The number of fields from i on, up to to,
- * whose tags repeat those n back (i counts: it is a delimiter too), so
- * run / n whole entries with the tags of that one follow. Used by
- * fixgw_group_open and the dictionary's group walk. */
+/* Group walks: f[i] is an entry's delimiter; the number of fields from i
+ * on, up to to, whose tags equal those `back` fields before them (i
+ * counts, as the delimiter both have). */
 static inline uint32_t fixgw__entry_run(const fixgw_field_t *f, uint32_t i, uint32_t to,
-                                        uint32_t n) {
+                                        uint32_t back) {
   const fixgw_field_t *r = f + i + 1, *const rend = f + to;
-  const ptrdiff_t back = -(ptrdiff_t)n;
-  while (r < rend && r->tag == r[back].tag) r++;
+  const ptrdiff_t off = -(ptrdiff_t)back;
+  while (r < rend && r->tag == r[off].tag) r++;
   return (uint32_t)(r - f) - i;
+}
+
+/* After an entry of n > 1 fields that ends at f[*i], a delimiter below
+ * to: take the whole entries that follow with its tags, adding them to
+ * *entries and moving *i past them. Returns 1 when they end on an
+ * entry's end (the last one taken, from *i - n, may have more members),
+ * 0 when inside one (*i is that entry's delimiter, for the full walk). */
+static inline int fixgw__entries_repeat(const fixgw_field_t *f, uint32_t *i, uint32_t to,
+                                        uint32_t n, uint32_t *entries) {
+  const uint32_t run = fixgw__entry_run(f, *i, to, n), whole = run / n;
+  *entries += whole;
+  *i += whole * n;
+  return whole * n == run;
 }
 
 /* fixgw_to_decimal's reference (a byte at a time), which it falls back to

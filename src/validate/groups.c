@@ -3,7 +3,7 @@
  * layout's tag list. */
 #include <string.h>
 
-#include "../codec/codec_internal.h" /* fixgw__entry_run */
+#include "../codec/codec_internal.h" /* fixgw__entries_repeat */
 #include "validate_internal.h"
 
 /* Members seen in the current entry, by position: 16 words cover the
@@ -79,14 +79,10 @@ int fixgw__group_scan(const fixgw_dict_t *d, const fixgw_msg_t *m,
      * seen are this one's, so the walk resumes in it. A nested group's
      * fields can repeat with other counts, so such entries are walked. */
     const uint32_t len = i - start;
-    if (!nested && len > 1 && i < to && f[i].tag == delim) {
-      const uint32_t run = fixgw__entry_run(f, i, to, len), whole = run / len;
-      entries += whole;
-      i += whole * len;
-      if (whole * len == run) {
-        start = i - len;
-        goto more;
-      }
+    if (!nested && len > 1 && i < to && f[i].tag == delim &&
+        fixgw__entries_repeat(f, &i, to, len, &entries)) {
+      start = i - len;
+      goto more;
     }
   }
   if (entries == 0 && n > 0) return FIXGW_EGROUPDELIM;
